@@ -1,0 +1,280 @@
+import hashlib
+import json
+
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+
+
+def sha256_text(*parts: str) -> str:
+    digest = hashlib.sha256()
+    for part in parts:
+        digest.update(part.encode("utf-8"))
+        digest.update(b"\x00")
+    return digest.hexdigest()
+
+
+class Concept(models.Model):
+    class Status(models.TextChoices):
+        DRAFT = "draft", "draft"
+        IN_REVIEW = "in_review", "in review"
+        PUBLISHED = "published", "published"
+        RETIRED = "retired", "retired"
+
+    class Importance(models.TextChoices):
+        CORE = "core", "core"
+        IMPORTANT = "important", "important"
+        SUPPORTING = "supporting", "supporting"
+        OPTIONAL = "optional", "optional"
+
+    area = models.SlugField(max_length=80)
+    area_title = models.CharField(max_length=120, help_text="The area as shown, e.g. Alignment.")
+    slug = models.SlugField(max_length=120)
+    title = models.CharField(max_length=300)
+    summary = models.TextField(max_length=2000, help_text="One-line summary shown under the title.")
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.DRAFT)
+    importance = models.CharField(
+        max_length=20, choices=Importance.choices, default=Importance.SUPPORTING
+    )
+    difficulty = models.PositiveSmallIntegerField(
+        default=1, validators=[MinValueValidator(1), MaxValueValidator(5)]
+    )
+    math_level = models.CharField(max_length=60, blank=True)
+    read_minutes = models.PositiveSmallIntegerField(default=5)
+    illustration_caption = models.TextField(max_length=2000, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["area", "slug"]
+        constraints = [
+            models.UniqueConstraint(fields=["area", "slug"], name="concept_unique_area_slug"),
+            models.CheckConstraint(
+                condition=models.Q(difficulty__gte=1, difficulty__lte=5),
+                name="concept_difficulty_1_to_5",
+            ),
+        ]
+        indexes = [models.Index(fields=["status", "area"])]
+
+    def __str__(self) -> str:
+        return self.title
+
+    @property
+    def path(self) -> str:
+        return f"{self.area}/{self.slug}"
+
+    @property
+    def key(self) -> str:
+        return f"concept:{self.path}"
+
+
+class Section(models.Model):
+    class Kind(models.TextChoices):
+        INTUITION = "intuition", "Intuition"
+        MATH = "math", "Math"
+        CODE = "code", "Code"
+        DEMO = "demo", "Interactive Demo"
+
+    concept = models.ForeignKey(Concept, on_delete=models.CASCADE, related_name="sections")
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    order = models.PositiveSmallIntegerField(default=1)
+    title = models.CharField(max_length=200)
+    summary = models.CharField(
+        max_length=500, blank=True, help_text="Structure blurb, e.g. 'Start with the picture…'."
+    )
+    prompt = models.CharField(
+        max_length=500,
+        blank=True,
+        help_text="Section lede, e.g. 'Build the mental picture first…'.",
+    )
+    body = models.TextField(max_length=200_000, blank=True, help_text="Markdown with LaTeX.")
+    ready = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["concept", "order"]
+        constraints = [
+            models.UniqueConstraint(fields=["concept", "kind"], name="section_unique_kind"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.concept.path} · {self.title}"
+
+    @property
+    def key(self) -> str:
+        return f"section:{self.concept.path}#{self.kind}"
+
+    @property
+    def content_hash(self) -> str:
+        return sha256_text(self.title, self.prompt, self.body)
+
+
+class ConceptObject(models.Model):
+    """An addressable object on a concept page: an equation, code witness, demo or misconception."""
+
+    class Kind(models.TextChoices):
+        EQUATION = "equation", "equation"
+        CODE = "code", "code witness"
+        DEMO = "demo", "demo"
+        MISCONCEPTION = "misconception", "misconception"
+
+    concept = models.ForeignKey(Concept, on_delete=models.CASCADE, related_name="objects")
+    section = models.ForeignKey(
+        Section, on_delete=models.SET_NULL, null=True, blank=True, related_name="objects"
+    )
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    anchor = models.SlugField(max_length=120)
+    title = models.CharField(max_length=300)
+    body = models.TextField(
+        max_length=200_000,
+        help_text="LaTeX for an equation, verbatim code for a code witness, text otherwise.",
+    )
+    language = models.CharField(max_length=40, blank=True, help_text="Code witnesses only.")
+    demo_kind = models.CharField(max_length=60, blank=True, help_text="Demos only.")
+    params = models.JSONField(default=dict, blank=True, help_text="Demo default parameters.")
+    order = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["concept", "order", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["concept", "kind", "anchor"], name="conceptobject_unique_anchor"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.key
+
+    @property
+    def key(self) -> str:
+        return f"{self.kind}:{self.concept.path}#{self.anchor}"
+
+    @property
+    def content_hash(self) -> str:
+        params = json.dumps(self.params, sort_keys=True, separators=(",", ":"))
+        return sha256_text(self.kind, self.title, self.body, self.language, self.demo_kind, params)
+
+
+class Prerequisite(models.Model):
+    """Edge: ``concept`` builds on ``prerequisite``; reversed, the prerequisite's next concept."""
+
+    concept = models.ForeignKey(
+        Concept, on_delete=models.CASCADE, related_name="prerequisite_edges"
+    )
+    prerequisite = models.ForeignKey(Concept, on_delete=models.CASCADE, related_name="next_edges")
+    carry_in = models.TextField(max_length=2000, blank=True)
+    carry_out = models.TextField(max_length=2000, blank=True)
+    order = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["concept", "order", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["concept", "prerequisite"], name="prerequisite_unique_edge"
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(concept=models.F("prerequisite")),
+                name="prerequisite_not_self",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.prerequisite_id} → {self.concept_id}"
+
+
+class RelatedLink(models.Model):
+    concept = models.ForeignKey(Concept, on_delete=models.CASCADE, related_name="related_links")
+    target = models.ForeignKey(
+        Concept, on_delete=models.CASCADE, null=True, blank=True, related_name="related_from"
+    )
+    title = models.CharField(max_length=300, blank=True)
+    url = models.URLField(max_length=1000, blank=True)
+    note = models.TextField(max_length=2000, blank=True)
+    order = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["concept", "order", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=~models.Q(target__isnull=True, url=""),
+                name="relatedlink_has_target_or_url",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.title or self.url
+
+
+class Source(models.Model):
+    class Kind(models.TextChoices):
+        PAPER = "paper", "paper"
+        BOOK = "book", "book"
+        ARTICLE = "article", "article"
+        WEB = "web", "web page"
+        CODE = "code", "code"
+        DATASET = "dataset", "dataset"
+
+    key = models.SlugField(max_length=120, unique=True)
+    kind = models.CharField(max_length=20, choices=Kind.choices, default=Kind.PAPER)
+    title = models.CharField(max_length=500)
+    authors = models.JSONField(default=list, help_text='List of names, "Family, Given".')
+    year = models.PositiveSmallIntegerField(null=True, blank=True)
+    venue = models.CharField(max_length=300, blank=True)
+    url = models.URLField(max_length=1000, blank=True)
+    doi = models.CharField(max_length=200, blank=True)
+    arxiv_id = models.CharField(max_length=40, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["key"]
+
+    def __str__(self) -> str:
+        return self.key
+
+    @property
+    def object_key(self) -> str:
+        return f"source:{self.key}"
+
+    @property
+    def short_authors(self) -> str:
+        """ "Christiano et al." from the author list, as the page cites it."""
+        if not self.authors:
+            return ""
+        family = str(self.authors[0]).split(",")[0].strip()
+        return family if len(self.authors) == 1 else f"{family} et al."
+
+
+class SourceSnapshot(models.Model):
+    """A local copy of a source, with the hash that proves which bytes a review looked at."""
+
+    source = models.ForeignKey(Source, on_delete=models.CASCADE, related_name="snapshots")
+    file = models.FileField(upload_to="snapshots/%Y/")
+    sha256 = models.CharField(max_length=64)
+    size_bytes = models.PositiveBigIntegerField()
+    media_type = models.CharField(max_length=120, default="text/plain")
+    retrieved_on = models.DateField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["source", "-created_at", "-id"]
+        get_latest_by = "created_at"
+
+    def __str__(self) -> str:
+        return f"{self.source.key} @ {self.sha256[:12]}"
+
+
+class ConceptSource(models.Model):
+    """A source attached to a concept, with the sentence saying what it grounds."""
+
+    concept = models.ForeignKey(Concept, on_delete=models.CASCADE, related_name="source_links")
+    source = models.ForeignKey(Source, on_delete=models.PROTECT, related_name="concept_links")
+    grounds = models.TextField(max_length=2000)
+    order = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["concept", "order", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["concept", "source"], name="conceptsource_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.concept.path} ← {self.source.key}"

@@ -1,0 +1,23 @@
+from django.contrib import admin
+from django.urls import include, path, re_path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+from . import api
+
+api_v1 = [
+    path("", api.ApiRootApi.as_view(), name="api-root"),
+    path("auth/token/", api.TokenObtainApi.as_view(), name="auth-token"),
+    re_path(r"^objects/(?P<key>.+)$", api.ObjectResolveApi.as_view(), name="object-resolve"),
+    path("", include("concepts.urls")),
+    path("", include("claims.urls")),
+    path("", include("demos.urls")),
+    path("research-room/", include("research_room.urls")),
+]
+
+urlpatterns = [
+    path("healthz", api.healthz, name="healthz"),
+    path("admin/", admin.site.urls),
+    path("api/v1/", include(api_v1)),
+    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
+]

@@ -1,0 +1,80 @@
+"""Shared fixtures: a fixed cast of users, one per role, and API clients logged in as each."""
+
+import pytest
+from django.contrib.auth.models import Group
+from rest_framework.test import APIClient
+
+from learning_platform.roles import EDITORS, LEARNERS, REVIEWERS
+
+
+def _user(django_user_model, username: str, *roles: str, **extra):
+    user = django_user_model.objects.create_user(
+        username=username, password=f"{username}-password", **extra
+    )
+    if roles:
+        user.groups.set(Group.objects.filter(name__in=roles))
+    return user
+
+
+@pytest.fixture
+def editor(django_user_model):
+    return _user(django_user_model, "edith", EDITORS, is_staff=True)
+
+
+@pytest.fixture
+def reviewer(django_user_model):
+    return _user(django_user_model, "rita", REVIEWERS, is_staff=True)
+
+
+@pytest.fixture
+def learner(django_user_model):
+    return _user(django_user_model, "alice", LEARNERS)
+
+
+@pytest.fixture
+def other_learner(django_user_model):
+    return _user(django_user_model, "bob", LEARNERS)
+
+
+@pytest.fixture
+def admin_user(django_user_model):
+    return django_user_model.objects.create_superuser(
+        username="root", password="root-password", email="root@example.org"
+    )
+
+
+def _client_for(user) -> APIClient:
+    client = APIClient()
+    if user is not None:
+        client.force_authenticate(user=user)
+    return client
+
+
+@pytest.fixture
+def anon_client():
+    return APIClient()
+
+
+@pytest.fixture
+def editor_client(editor):
+    return _client_for(editor)
+
+
+@pytest.fixture
+def reviewer_client(reviewer):
+    return _client_for(reviewer)
+
+
+@pytest.fixture
+def learner_client(learner):
+    return _client_for(learner)
+
+
+@pytest.fixture
+def other_learner_client(other_learner):
+    return _client_for(other_learner)
+
+
+@pytest.fixture
+def admin_client_api(admin_user):
+    return _client_for(admin_user)

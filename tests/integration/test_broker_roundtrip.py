@@ -1,0 +1,53 @@
+import os
+import uuid
+
+import pytest
+from celery import Celery
+
+from tests.servers import CeleryWorker, RedisServer
+
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.timeout(120)]
+
+
+def test_embedded_broker_carries_a_task_to_a_worker_process_and_back(tmp_path):
+    """On the server-less filesystem broker a separate worker process runs a task and answers."""
+    broker = tmp_path / "broker"
+    folders = {name: broker / name for name in ("out", "processed", "control")}
+    for folder in folders.values():
+        folder.mkdir(parents=True)
+    (tmp_path / "celery-results").mkdir()
+    client = Celery(
+        "roundtrip", broker="filesystem://", backend=f"file://{tmp_path}/celery-results"
+    )
+    client.conf.broker_transport_options = {
+        "data_folder_in": str(folders["out"]),
+        "data_folder_out": str(folders["out"]),
+        "processed_folder": str(folders["processed"]),
+        "control_folder": str(folders["control"]),
+    }
+    worker = CeleryWorker(
+        "filesystem://", name="embedded", extra_env={"LP_VAR_DIR": str(tmp_path)}
+    ).start()
+    try:
+        payload = uuid.uuid4().hex
+        answer = client.send_task("learning_platform.ping", args=[payload]).get(timeout=30)
+    finally:
+        worker.stop()
+    assert answer["echo"] == payload
+    assert answer["worker_pid"] != os.getpid()
+
+
+@pytest.mark.redis
+def test_redis_broker_carries_a_task_to_a_worker_process_and_back():
+    """On a real Redis a separate worker process runs a task and answers through Redis."""
+    redis = RedisServer().start()
+    worker = CeleryWorker(redis.url, name="redis").start()
+    client = Celery("roundtrip", broker=redis.url, backend=redis.url)
+    try:
+        payload = uuid.uuid4().hex
+        answer = client.send_task("learning_platform.ping", args=[payload]).get(timeout=30)
+    finally:
+        worker.stop()
+        redis.close()
+    assert answer["echo"] == payload
+    assert answer["worker_pid"] != os.getpid()
