@@ -234,6 +234,10 @@ CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_RESULT_EXPIRES = 3600
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
+CELERY_BEAT_SCHEDULE = {
+    # Runs left queued by a broker outage are sent again (see demos.tasks).
+    "demos-sweep-queued": {"task": "demos.sweep_queued", "schedule": 30.0},
+}
 
 LOGGING = {
     "version": 1,
