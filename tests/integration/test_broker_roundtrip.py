@@ -9,6 +9,13 @@ from tests.servers import CeleryWorker, RedisServer
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.timeout(120)]
 
 
+@pytest.fixture(autouse=True)
+def _explicit_broker(monkeypatch):
+    """Celery reads CELERY_BROKER_URL from the environment before a client's own broker."""
+    monkeypatch.delenv("CELERY_BROKER_URL", raising=False)
+    monkeypatch.delenv("CELERY_RESULT_BACKEND", raising=False)
+
+
 def test_embedded_broker_carries_a_task_to_a_worker_process_and_back(tmp_path):
     """On the server-less filesystem broker a separate worker process runs a task and answers."""
     broker = tmp_path / "broker"
