@@ -109,17 +109,20 @@ def check_rewards(field: str, value: object, *, ndims: tuple[int, ...] = (1,)) -
 
 
 def check_distribution(
-    field: str, value: object, *, shape: tuple[int, ...], strictly_positive: bool
+    field: str, value: object, *, shape: tuple[int, ...] | None, strictly_positive: bool
 ) -> np.ndarray:
-    """Probability vectors along the last axis, broadcastable to ``shape``.
+    """Probability vectors over K >= 2 candidates along the last axis.
 
-    ``value`` may be (K,) for every prompt or match ``shape`` exactly.
+    With a ``shape``, ``value`` must be (K,) (shared by every prompt) or match it exactly.
     """
     dist = check_float_array(field, value, ndims=(1, 2))
-    if dist.shape != shape and dist.shape != shape[-1:]:
-        raise WitnessInputError(
-            field, f"must have shape {shape[-1:]} or {shape}, got {dist.shape}"
-        )
+    if dist.shape[-1] < 2:
+        raise WitnessInputError(field, f"needs at least 2 candidates, got {dist.shape[-1]}")
+    if dist.ndim == 2 and dist.shape[0] < 1:
+        raise WitnessInputError(field, "needs at least one prompt")
+    if shape is not None and dist.shape != shape and dist.shape != shape[-1:]:
+        allowed = f"{shape}" if len(shape) == 1 else f"{shape[-1:]} or {shape}"
+        raise WitnessInputError(field, f"must have shape {allowed}, got {dist.shape}")
     if strictly_positive:
         if not (dist > 0.0).all():
             raise WitnessInputError(field, "must be strictly positive on every candidate")
@@ -129,8 +132,7 @@ def check_distribution(
     if not (error <= PROBABILITY_SUM_TOL).all():
         raise WitnessInputError(
             field,
-            f"must sum to 1 within {PROBABILITY_SUM_TOL:g} "
-            f"(off by {float(error.max()):.3g})",
+            f"must sum to 1 within {PROBABILITY_SUM_TOL:g} (off by {float(error.max()):.3g})",
         )
     return dist
 

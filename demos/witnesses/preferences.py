@@ -161,14 +161,16 @@ def fit_reward_model(
     ``method="newton"`` minimises F to convergence (``tol``, ``max_iter``, ``solver``:
     "dense" solves the Newton system directly, "cg" matrix-free, "auto" picks by K).
     ``method="page"`` runs the page's loop (``steps``, ``lr``). ``"gradient"`` is accepted
-    as another name for ``"page"``.
+    as another name for ``"page"``. Either way ``converged`` means
+    ‖∇F‖ <= tol·max(‖∇F(0)‖, 1/N). With l2 = 0 the pairs must satisfy Ford's condition,
+    or NoMaximumLikelihoodError names the candidates whose rewards would run off.
     """
     k = check_int("K", K, minimum=2)
     l2 = check_non_negative("l2", l2)
+    if not isinstance(method, str) or method not in (*FIT_METHODS, "gradient"):
+        raise WitnessInputError("method", f"must be one of {FIT_METHODS}, got {method!r}")
     if method == "gradient":
         method = "page"
-    if method not in FIT_METHODS:
-        raise WitnessInputError("method", f"must be one of {FIT_METHODS}, got {method!r}")
     tol = check_positive("tol", tol)
     problem = _Problem.build(pairs, k, l2)
     if l2 == 0.0:
@@ -178,7 +180,7 @@ def fit_reward_model(
         lr = check_positive("lr", lr)
         return _fit_page(problem, steps=steps, lr=lr, tol=tol)
     max_iter = check_int("max_iter", max_iter, minimum=1)
-    if solver not in LINEAR_SOLVERS:
+    if not isinstance(solver, str) or solver not in LINEAR_SOLVERS:
         raise WitnessInputError("solver", f"must be one of {LINEAR_SOLVERS}, got {solver!r}")
     if solver == "auto":
         solver = "dense" if k <= DENSE_MAX_K else "cg"
@@ -271,7 +273,10 @@ def _fit_newton(problem: _Problem, *, tol: float, max_iter: int, solver: str) ->
         # is orthogonal to ones at mean-zero r, so the Newton step itself is unchanged.
         lift = float(degree.mean()) + l2
         if solver == "dense":
-            step = _dense_newton_step(flat_index, weights, degree, gradient, k, l2, lift)
+            try:
+                step = _dense_newton_step(flat_index, weights, degree, gradient, k, l2, lift)
+            except np.linalg.LinAlgError:
+                break  # reported as not converged rather than raised
         else:
             forcing = min(0.1, grad_norm / initial_norm)
             step = _cg_newton_step(problem, weights, degree, gradient, lift, forcing)
@@ -462,23 +467,3 @@ def _frozen(array: np.ndarray) -> np.ndarray:
     array = np.array(array, dtype=np.float64)
     array.setflags(write=False)
     return array
-
-
-__all__ = [
-    "DENSE_MAX_K",
-    "FIT_METHODS",
-    "LINEAR_SOLVERS",
-    "NEWTON_MAX_ITER",
-    "NEWTON_TOL",
-    "PAGE_L2",
-    "PAGE_LR",
-    "PAGE_STEPS",
-    "RewardFit",
-    "bradley_terry_gradient",
-    "bradley_terry_objective",
-    "check_ford_condition",
-    "fit_reward_model",
-    "preference_probabilities",
-    "reward_gap",
-    "sigmoid",
-]
