@@ -1,0 +1,366 @@
+import json
+import mimetypes
+
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.db import models
+from django.db.models import Count, Q
+from django.forms.models import BaseInlineFormSet
+from django.http import Http404
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils import timezone
+from django.utils.html import format_html
+
+from .models import (
+    Concept,
+    ConceptObject,
+    ConceptSource,
+    Prerequisite,
+    RelatedLink,
+    Section,
+    Source,
+    SourceSnapshot,
+)
+from .selectors import readiness_label
+from .services import (
+    cycle_message,
+    prerequisite_add,
+    prerequisite_cycle,
+    prerequisite_remove,
+    prerequisite_update,
+    snapshot_check_size,
+    snapshot_store,
+)
+
+
+class SectionInline(admin.StackedInline):
+    model = Section
+    extra = 0
+    fields = ("order", "kind", "title", "summary", "prompt", "section_prompt", "body", "ready")
+
+
+class ConceptObjectInline(admin.StackedInline):
+    model = ConceptObject
+    fk_name = "concept"
+    extra = 0
+    fields = (
+        ("kind", "anchor", "order"),
+        "title",
+        "section",
+        "operational",
+        ("language", "demo_kind"),
+        "params",
+        "body",
+    )
+
+    def get_formset(self, request, obj=None, **kwargs):
+        formset = super().get_formset(request, obj, **kwargs)
+        if "section" in formset.form.base_fields:
+            field = formset.form.base_fields["section"]
+            field.queryset = (
+                Section.objects.filter(concept=obj) if obj is not None else Section.objects.none()
+            )
+        return formset
+
+
+class PrerequisiteFormSet(BaseInlineFormSet):
+    """Refuses, with the cycle named, any edge set that would make the graph cyclic."""
+
+    def clean(self):
+        super().clean()
+        concept = self.instance
+        if concept.pk is None:
+            return  # nothing can point at a concept that does not exist yet
+        kept = []
+        for form in self.forms:
+            data = getattr(form, "cleaned_data", None)
+            if not data or (self.can_delete and self._should_delete_form(form)):
+                continue
+            if data.get("prerequisite") is not None:
+                kept.append((form, data["prerequisite"]))
+        others = list(
+            Prerequisite.objects.exclude(concept=concept).values_list(
+                "concept_id", "prerequisite_id"
+            )
+        )
+        for form, prerequisite in kept:
+            edges = others + [(concept.pk, p.pk) for f, p in kept if f is not form]
+            cycle = prerequisite_cycle(
+                concept_id=concept.pk, prerequisite_id=prerequisite.pk, edges=edges
+            )
+            if cycle:
+                form.add_error("prerequisite", f"This edge {cycle_message(cycle)}.")
+
+
+class PrerequisiteInline(admin.TabularInline):
+    model = Prerequisite
+    fk_name = "concept"
+    formset = PrerequisiteFormSet
+    autocomplete_fields = ["prerequisite"]
+    fields = ("prerequisite", "carry_in", "carry_out", "order", "next_order")
+    extra = 0
+    verbose_name = "prerequisite (before)"
+    verbose_name_plural = "prerequisites (before), with the carry-in and carry-out notes"
+
+
+URL_FIELDS = {models.URLField: {"assume_scheme": "https"}}
+
+
+class RelatedLinkInline(admin.TabularInline):
+    model = RelatedLink
+    formfield_overrides = URL_FIELDS
+    fk_name = "concept"
+    autocomplete_fields = ["target"]
+    fields = ("target", "url", "title", "note", "order")
+    extra = 0
+
+
+class ConceptSourceInline(admin.TabularInline):
+    model = ConceptSource
+    autocomplete_fields = ["source"]
+    fields = ("source", "grounds", "order")
+    extra = 0
+    verbose_name = "source"
+    verbose_name_plural = "sources, with the sentence saying what each grounds"
+
+
+@admin.register(Concept)
+class ConceptAdmin(admin.ModelAdmin):
+    list_display = (
+        "title",
+        "path_display",
+        "status",
+        "importance",
+        "difficulty",
+        "readiness_display",
+        "updated_at",
+    )
+    list_filter = ("area", "status", "difficulty", "importance")
+    search_fields = ("title", "slug", "area", "summary")
+    ordering = ("area", "slug")  # annotated (GROUP BY) querysets ignore Meta.ordering
+    readonly_fields = ("key_display", "preview_link")
+    fieldsets = (
+        (None, {"fields": ("key_display", "preview_link", ("area", "area_title", "slug"))}),
+        ("Page", {"fields": ("title", "summary", "illustration_caption", "link_test")}),
+        (
+            "Metadata",
+            {"fields": (("status", "importance"), ("difficulty", "math_level", "read_minutes"))},
+        ),
+    )
+    inlines = [
+        SectionInline,
+        ConceptObjectInline,
+        PrerequisiteInline,
+        RelatedLinkInline,
+        ConceptSourceInline,
+    ]
+
+    def get_queryset(self, request):
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(
+                sections_total=Count("sections", distinct=True),
+                sections_ready=Count("sections", filter=Q(sections__ready=True), distinct=True),
+            )
+        )
+
+    @admin.display(description="path", ordering="area")
+    def path_display(self, concept: Concept) -> str:
+        return concept.path
+
+    @admin.display(description="sections")
+    def readiness_display(self, concept: Concept) -> str:
+        return readiness_label(concept.sections_ready, concept.sections_total)
+
+    @admin.display(description="object key")
+    def key_display(self, concept: Concept) -> str:
+        return concept.key if concept.pk else "—"
+
+    @admin.display(description="preview")
+    def preview_link(self, concept: Concept) -> str:
+        if concept.pk is None:
+            return "—"
+        url = reverse("admin:concepts_concept_preview", args=[concept.pk])
+        return format_html('<a href="{}">Preview as the API serves it</a>', url)
+
+    def get_urls(self):
+        return [
+            path(
+                "<path:object_id>/preview/",
+                self.admin_site.admin_view(self.preview_view),
+                name="concepts_concept_preview",
+            ),
+            *super().get_urls(),
+        ]
+
+    def preview_view(self, request, object_id):
+        from .api import concept_payload
+
+        concept = self.get_object(request, object_id)
+        if concept is None:
+            raise Http404("No such concept.")
+        if not self.has_view_permission(request, concept):
+            raise PermissionDenied
+        payload = concept_payload(concept=concept, request=request)
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "original": concept,
+            "title": f"Preview: {concept.title}",
+            "payload_json": json.dumps(payload, indent=2, ensure_ascii=False),
+            "sections": payload["sections"],
+            "objects": payload["objects"],
+            "api_url": payload["api_url"],
+        }
+        return TemplateResponse(request, "admin/concepts/concept/preview.html", context)
+
+    def save_formset(self, request, form, formset, change):
+        if formset.model is not Prerequisite:
+            return super().save_formset(request, form, formset, change)
+        # Edges go through the same services as the API and the content loader.
+        formset.save(commit=False)
+        for edge in formset.deleted_objects:
+            prerequisite_remove(edge=edge)
+        for edge, changed in formset.changed_objects:
+            stored = Prerequisite.objects.get(pk=edge.pk)
+            if "prerequisite" in changed:
+                prerequisite_remove(edge=stored)
+                prerequisite_add(
+                    concept=form.instance,
+                    prerequisite=edge.prerequisite,
+                    carry_in=edge.carry_in,
+                    carry_out=edge.carry_out,
+                    order=edge.order,
+                    next_order=edge.next_order,
+                )
+            else:
+                prerequisite_update(
+                    edge=stored,
+                    carry_in=edge.carry_in,
+                    carry_out=edge.carry_out,
+                    order=edge.order,
+                    next_order=edge.next_order,
+                )
+        for edge in formset.new_objects:
+            prerequisite_add(
+                concept=form.instance,
+                prerequisite=edge.prerequisite,
+                carry_in=edge.carry_in,
+                carry_out=edge.carry_out,
+                order=edge.order,
+                next_order=edge.next_order,
+            )
+
+
+class SnapshotHistoryInline(admin.TabularInline):
+    """Snapshots are evidence: listed here read-only, added through their own upload form."""
+
+    model = SourceSnapshot
+    fields = ("sha256", "size_bytes", "media_type", "retrieved_on", "file", "created_at")
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+    verbose_name_plural = "snapshots (newest first)"
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Source)
+class SourceAdmin(admin.ModelAdmin):
+    list_display = ("key", "kind", "title", "year", "venue")
+    list_filter = ("kind", "year")
+    search_fields = ("key", "title", "venue", "doi", "arxiv_id")
+    readonly_fields = ("upload_link",)
+    formfield_overrides = URL_FIELDS
+    fields = (
+        "key",
+        "kind",
+        "title",
+        "authors",
+        ("year", "venue"),
+        "url",
+        ("doi", "arxiv_id"),
+        "upload_link",
+    )
+    inlines = [SnapshotHistoryInline]
+
+    @admin.display(description="local snapshot")
+    def upload_link(self, source: Source) -> str:
+        if source.pk is None:
+            return "Save the source first, then upload a snapshot."
+        url = reverse("admin:concepts_sourcesnapshot_add") + f"?source={source.pk}"
+        return format_html('<a href="{}">Upload a snapshot</a>', url)
+
+
+class SnapshotUploadForm(forms.ModelForm):
+    media_type = forms.CharField(
+        max_length=120,
+        required=False,
+        help_text="Leave empty to take it from the uploaded file.",
+    )
+
+    class Meta:
+        model = SourceSnapshot
+        fields = ["source", "file", "media_type", "retrieved_on"]
+
+    def clean_file(self):
+        upload = self.cleaned_data.get("file")
+        if upload is not None:
+            try:
+                snapshot_check_size(upload.size)
+            except Exception as exc:  # the service's ValidationError, shown on the field
+                raise forms.ValidationError(exc.message_dict["file"]) from exc
+        return upload
+
+
+@admin.register(SourceSnapshot)
+class SourceSnapshotAdmin(admin.ModelAdmin):
+    form = SnapshotUploadForm
+    list_display = ("source", "sha256", "size_bytes", "media_type", "retrieved_on", "created_at")
+    list_filter = ("media_type",)
+    search_fields = ("source__key", "sha256")
+    autocomplete_fields = ["source"]
+    readonly_only = ("source", "file", "sha256", "size_bytes", "media_type", "retrieved_on")
+
+    def get_fields(self, request, obj=None):
+        if obj is None:
+            return ["source", "file", "media_type", "retrieved_on"]
+        return [*self.readonly_only, "created_at"]
+
+    def get_readonly_fields(self, request, obj=None):
+        return [*self.readonly_only, "created_at"] if obj is not None else []
+
+    def get_changeform_initial_data(self, request):
+        initial = super().get_changeform_initial_data(request)
+        initial.setdefault("retrieved_on", timezone.localdate())
+        return initial
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            return  # every field is read-only: a snapshot is never edited
+        upload = form.cleaned_data["file"]
+        media_type = form.cleaned_data.get("media_type") or (
+            getattr(upload, "content_type", "") or mimetypes.guess_type(upload.name)[0] or ""
+        )
+        upload.seek(0)
+        snapshot, state = snapshot_store(
+            source=form.cleaned_data["source"],
+            content=upload.read(),
+            media_type=media_type or "application/octet-stream",
+            retrieved_on=form.cleaned_data["retrieved_on"],
+        )
+        # The admin goes on with the stored row (an identical upload reuses the latest one).
+        for model_field in snapshot._meta.concrete_fields:
+            setattr(obj, model_field.attname, getattr(snapshot, model_field.attname))
+        obj._state.adding = False
+        obj._state.db = snapshot._state.db
+        if state != "created":
+            messages.info(
+                request,
+                f"Identical to the latest snapshot of {snapshot.source.key} "
+                f"(sha256 {snapshot.sha256}); no new snapshot was stored.",
+            )

@@ -4,3 +4,13 @@ from django.apps import AppConfig
 class ConceptsConfig(AppConfig):
     name = "concepts"
     verbose_name = "Concepts"
+
+    def ready(self) -> None:
+        from learning_platform.content import ContentLoader, register_content_loader
+
+        from . import objects  # noqa: F401  (registers the object-key resolvers)
+        from .content import concepts_export, concepts_load
+
+        register_content_loader(
+            ContentLoader(name="concepts", load=concepts_load, export=concepts_export)
+        )

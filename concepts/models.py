@@ -41,6 +41,12 @@ class Concept(models.Model):
     math_level = models.CharField(max_length=60, blank=True)
     read_minutes = models.PositiveSmallIntegerField(default=5)
     illustration_caption = models.TextField(max_length=2000, blank=True)
+    link_test = models.TextField(
+        max_length=2000,
+        blank=True,
+        help_text="The 'Test the link' prompt, e.g. 'Manipulate one control and predict the "
+        "visible change.'",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -66,6 +72,23 @@ class Concept(models.Model):
     def key(self) -> str:
         return f"concept:{self.path}"
 
+    @property
+    def content_hash(self) -> str:
+        return sha256_text(
+            self.area,
+            self.area_title,
+            self.slug,
+            self.title,
+            self.summary,
+            self.status,
+            self.importance,
+            str(self.difficulty),
+            self.math_level,
+            str(self.read_minutes),
+            self.illustration_caption,
+            self.link_test,
+        )
+
 
 class Section(models.Model):
     class Kind(models.TextChoices):
@@ -86,6 +109,11 @@ class Section(models.Model):
         blank=True,
         help_text="Section lede, e.g. 'Build the mental picture first…'.",
     )
+    section_prompt = models.TextField(
+        max_length=4000,
+        blank=True,
+        help_text="The text under 'Section prompt' that opens the section body.",
+    )
     body = models.TextField(max_length=200_000, blank=True, help_text="Markdown with LaTeX.")
     ready = models.BooleanField(default=False)
 
@@ -104,7 +132,7 @@ class Section(models.Model):
 
     @property
     def content_hash(self) -> str:
-        return sha256_text(self.title, self.prompt, self.body)
+        return sha256_text(self.title, self.summary, self.prompt, self.section_prompt, self.body)
 
 
 class ConceptObject(models.Model):
@@ -116,9 +144,10 @@ class ConceptObject(models.Model):
         DEMO = "demo", "demo"
         MISCONCEPTION = "misconception", "misconception"
 
-    concept = models.ForeignKey(Concept, on_delete=models.CASCADE, related_name="objects")
+    # Not "objects": that reverse accessor would shadow Concept.objects and Section.objects.
+    concept = models.ForeignKey(Concept, on_delete=models.CASCADE, related_name="page_objects")
     section = models.ForeignKey(
-        Section, on_delete=models.SET_NULL, null=True, blank=True, related_name="objects"
+        Section, on_delete=models.SET_NULL, null=True, blank=True, related_name="page_objects"
     )
     kind = models.CharField(max_length=20, choices=Kind.choices)
     anchor = models.SlugField(max_length=120)
@@ -130,6 +159,10 @@ class ConceptObject(models.Model):
     language = models.CharField(max_length=40, blank=True, help_text="Code witnesses only.")
     demo_kind = models.CharField(max_length=60, blank=True, help_text="Demos only.")
     params = models.JSONField(default=dict, blank=True, help_text="Demo default parameters.")
+    operational = models.BooleanField(
+        default=False,
+        help_text="Makes the concept operational: offered first as evidence to inspect.",
+    )
     order = models.PositiveSmallIntegerField(default=0)
 
     class Meta:
@@ -162,7 +195,12 @@ class Prerequisite(models.Model):
     prerequisite = models.ForeignKey(Concept, on_delete=models.CASCADE, related_name="next_edges")
     carry_in = models.TextField(max_length=2000, blank=True)
     carry_out = models.TextField(max_length=2000, blank=True)
-    order = models.PositiveSmallIntegerField(default=0)
+    order = models.PositiveSmallIntegerField(
+        default=0, help_text="Position among the concept's prerequisites."
+    )
+    next_order = models.PositiveSmallIntegerField(
+        default=0, help_text="Position among the prerequisite's next concepts."
+    )
 
     class Meta:
         ordering = ["concept", "order", "id"]
@@ -235,6 +273,21 @@ class Source(models.Model):
         return f"source:{self.key}"
 
     @property
+    def content_hash(self) -> str:
+        authors = json.dumps(self.authors, ensure_ascii=False)
+        return sha256_text(
+            self.key,
+            self.kind,
+            self.title,
+            authors,
+            str(self.year or ""),
+            self.venue,
+            self.url,
+            self.doi,
+            self.arxiv_id,
+        )
+
+    @property
     def short_authors(self) -> str:
         """ "Christiano et al." from the author list, as the page cites it."""
         if not self.authors:
@@ -247,7 +300,8 @@ class SourceSnapshot(models.Model):
     """A local copy of a source, with the hash that proves which bytes a review looked at."""
 
     source = models.ForeignKey(Source, on_delete=models.CASCADE, related_name="snapshots")
-    file = models.FileField(upload_to="snapshots/%Y/")
+    # Stored as snapshots/<source key>/<sha256>.<ext>: longer than FileField's default 100.
+    file = models.FileField(upload_to="snapshots/%Y/", max_length=255)
     sha256 = models.CharField(max_length=64)
     size_bytes = models.PositiveBigIntegerField()
     media_type = models.CharField(max_length=120, default="text/plain")

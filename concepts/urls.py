@@ -1,1 +1,24 @@
-urlpatterns: list = []
+from django.urls import path
+
+from . import api
+
+urlpatterns = [
+    path("concepts/", api.ConceptListApi.as_view(), name="concept-list"),
+    path(
+        "concepts/<slug:area>/<slug:slug>/", api.ConceptDetailApi.as_view(), name="concept-detail"
+    ),
+    path(
+        "concepts/<slug:area>/<slug:slug>/learning-path/",
+        api.ConceptLearningPathApi.as_view(),
+        name="concept-learning-path",
+    ),
+    path(
+        "concepts/<slug:area>/<slug:slug>/prerequisites/",
+        api.PrerequisiteAddApi.as_view(),
+        name="concept-prerequisites",
+    ),
+    path("sources/", api.SourceListApi.as_view(), name="source-list"),
+    path("sources/<slug:key>/", api.SourceDetailApi.as_view(), name="source-detail"),
+    path("sources/<slug:key>/csl/", api.SourceCslApi.as_view(), name="source-csl"),
+    path("sources/<slug:key>/snapshot/", api.SourceSnapshotApi.as_view(), name="source-snapshot"),
+]

@@ -1,0 +1,542 @@
+"""Concepts and sources over REST: one view per endpoint, input and output side by side."""
+
+import json
+
+import django_filters
+from django.http import FileResponse, JsonResponse
+from django.urls import reverse
+from django_filters.rest_framework import DjangoFilterBackend
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_serializer,
+)
+from rest_framework import serializers
+from rest_framework.exceptions import NotFound
+from rest_framework.filters import SearchFilter
+from rest_framework.generics import ListAPIView
+from rest_framework.permissions import AllowAny
+from rest_framework.renderers import BaseRenderer, BrowsableAPIRenderer, JSONRenderer
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from learning_platform.pages import page_sections
+from learning_platform.permissions import IsEditor
+
+from .models import Concept, Source
+from .selectors import (
+    concept_by_path,
+    concept_get,
+    concept_learning_path,
+    concept_list,
+    concept_page,
+    concept_ref,
+    snapshot_data,
+    snapshot_latest,
+    snapshots_latest,
+    source_concepts,
+    source_csl,
+    source_data,
+    source_get,
+    source_list,
+    source_snapshots,
+)
+from .services import prerequisite_add, snapshot_extension
+
+CSL_MEDIA_TYPE = "application/vnd.citationstyles.csl+json"
+
+
+class CslRenderer(JSONRenderer):
+    """CSL-JSON: chosen with ``?format=csl`` or by its media type in the Accept header."""
+
+    media_type = CSL_MEDIA_TYPE
+    format = "csl"
+
+
+class AnyMediaRenderer(BaseRenderer):
+    """Lets a file download answer whatever the client accepts; the file sets its own type."""
+
+    media_type = "*/*"
+    format = "file"
+
+    def render(self, data, accepted_media_type=None, renderer_context=None):
+        return data if isinstance(data, bytes) else json.dumps(data).encode()
+
+
+# Output shapes (shared) -----------------------------------------------------------------------
+
+
+@extend_schema_serializer(component_name="ConceptRef")
+class ConceptRefOutput(serializers.Serializer):
+    key = serializers.CharField()
+    path = serializers.CharField()
+    area = serializers.CharField()
+    area_title = serializers.CharField()
+    slug = serializers.CharField()
+    title = serializers.CharField()
+    summary = serializers.CharField()
+    status = serializers.CharField()
+    difficulty = serializers.IntegerField()
+    api_url = serializers.CharField()
+
+
+@extend_schema_serializer(component_name="SnapshotState")
+class SnapshotOutput(serializers.Serializer):
+    state = serializers.CharField()
+    sha256 = serializers.CharField()
+    size_bytes = serializers.IntegerField()
+    media_type = serializers.CharField()
+    retrieved_on = serializers.CharField()
+    download_url = serializers.CharField()
+
+
+@extend_schema_serializer(component_name="SourceSummary")
+class SourceOutput(serializers.Serializer):
+    key = serializers.CharField()
+    object_key = serializers.CharField()
+    kind = serializers.CharField()
+    label = serializers.CharField()
+    title = serializers.CharField()
+    authors = serializers.ListField(child=serializers.CharField())
+    short_authors = serializers.CharField()
+    year = serializers.IntegerField(allow_null=True)
+    venue = serializers.CharField()
+    url = serializers.CharField()
+    doi = serializers.CharField()
+    arxiv_id = serializers.CharField()
+    version = serializers.CharField()
+    api_url = serializers.CharField()
+    snapshot_state = serializers.CharField()
+    snapshot = SnapshotOutput(allow_null=True)
+
+
+# Concepts -------------------------------------------------------------------------------------
+
+
+class ConceptFilter(django_filters.FilterSet):
+    area = django_filters.CharFilter()
+    difficulty = django_filters.NumberFilter()
+    importance = django_filters.ChoiceFilter(choices=Concept.Importance.choices)
+    status = django_filters.ChoiceFilter(choices=Concept.Status.choices)
+
+    class Meta:
+        model = Concept
+        fields = ["area", "difficulty", "importance", "status"]
+
+
+class ConceptListApi(ListAPIView):
+    """Published concepts (editors and reviewers also see drafts, in review and retired)."""
+
+    permission_classes = [AllowAny]
+    filter_backends = [DjangoFilterBackend, SearchFilter]
+    filterset_class = ConceptFilter
+    search_fields = ["title", "summary"]
+
+    @extend_schema_serializer(component_name="ConceptListItem")
+    class Output(serializers.ModelSerializer):
+        key = serializers.CharField(read_only=True)
+        path = serializers.CharField(read_only=True)
+        api_url = serializers.SerializerMethodField()
+
+        class Meta:
+            model = Concept
+            fields = [
+                "key",
+                "path",
+                "area",
+                "area_title",
+                "slug",
+                "title",
+                "summary",
+                "status",
+                "importance",
+                "difficulty",
+                "math_level",
+                "read_minutes",
+                "api_url",
+            ]
+
+        def get_api_url(self, concept: Concept) -> str:
+            return concept_ref(concept, self.context.get("request"))["api_url"]
+
+    serializer_class = Output
+
+    def get_queryset(self):
+        return concept_list(user=self.request.user)
+
+    @extend_schema(summary="List concepts")
+    def get(self, request, *args, **kwargs):
+        return super().get(request, *args, **kwargs)
+
+
+class ConceptDetailApi(APIView):
+    """The whole concept page in one response, in a fixed number of queries."""
+
+    permission_classes = [AllowAny]
+
+    @extend_schema_serializer(component_name="ConceptPage")
+    class Output(ConceptRefOutput):
+        @extend_schema_serializer(component_name="ConceptReadiness")
+        class Readiness(serializers.Serializer):
+            ready = serializers.IntegerField()
+            total = serializers.IntegerField()
+            label = serializers.CharField()
+
+        @extend_schema_serializer(component_name="ConceptSection")
+        class SectionOutput(serializers.Serializer):
+            key = serializers.CharField()
+            kind = serializers.CharField()
+            order = serializers.IntegerField()
+            number = serializers.CharField()
+            title = serializers.CharField()
+            summary = serializers.CharField()
+            prompt = serializers.CharField()
+            section_prompt = serializers.CharField()
+            body = serializers.CharField(help_text="Markdown with the LaTeX verbatim.")
+            ready = serializers.BooleanField()
+            version = serializers.CharField()
+
+        @extend_schema_serializer(component_name="ConceptObject")
+        class ObjectOutput(serializers.Serializer):
+            key = serializers.CharField()
+            kind = serializers.CharField()
+            anchor = serializers.CharField()
+            title = serializers.CharField()
+            section = serializers.CharField(allow_null=True)
+            operational = serializers.BooleanField()
+            body = serializers.CharField()
+            language = serializers.CharField()
+            demo_kind = serializers.CharField()
+            params = serializers.JSONField()
+            version = serializers.CharField()
+
+        @extend_schema_serializer(component_name="ConceptBefore")
+        class BeforeOutput(ConceptRefOutput):
+            carry_in = serializers.CharField()
+
+        @extend_schema_serializer(component_name="ConceptNext")
+        class NextOutput(ConceptRefOutput):
+            carry_out = serializers.CharField()
+
+        @extend_schema_serializer(component_name="ConceptRelatedLink")
+        class RelatedOutput(serializers.Serializer):
+            title = serializers.CharField()
+            url = serializers.CharField()
+            note = serializers.CharField()
+            target = ConceptRefOutput(allow_null=True)
+
+        @extend_schema_serializer(component_name="ConceptBridgeStop")
+        class BridgeStop(serializers.Serializer):
+            key = serializers.CharField()
+            title = serializers.CharField()
+            note = serializers.CharField()
+
+        @extend_schema_serializer(component_name="ConceptLearningMap")
+        class LearningMap(serializers.Serializer):
+            @extend_schema_serializer(component_name="ConceptLearningMapNow")
+            class Now(serializers.Serializer):
+                key = serializers.CharField()
+                title = serializers.CharField()
+                summary = serializers.CharField()
+                readiness = serializers.CharField()
+                test_the_link = serializers.CharField()
+
+            @extend_schema_serializer(component_name="ConceptLearningMapCounts")
+            class Counts(serializers.Serializer):
+                prerequisites = serializers.IntegerField()
+                next_concepts = serializers.IntegerField()
+                related_links = serializers.IntegerField()
+
+            @extend_schema_serializer(component_name="ConceptBridge")
+            class Bridge(serializers.Serializer):
+                carry_in = serializers.DictField(allow_null=True)
+                work_here = serializers.DictField()
+                carry_out = serializers.DictField(allow_null=True)
+                test_the_link = serializers.CharField()
+
+            before = serializers.ListField()
+            now = Now()
+            next = serializers.ListField()
+            related = serializers.ListField()
+            counts = Counts()
+            counts_label = serializers.CharField()
+            bridge = Bridge()
+
+        @extend_schema_serializer(component_name="ConceptPageSource")
+        class PageSourceOutput(SourceOutput):
+            grounds = serializers.CharField()
+
+        @extend_schema_serializer(component_name="ConceptSourcesSummary")
+        class SourcesSummary(serializers.Serializer):
+            count = serializers.IntegerField()
+            label = serializers.CharField()
+            snapshot_state = serializers.CharField()
+
+        @extend_schema_serializer(component_name="ConceptDemo")
+        class DemoOutput(serializers.Serializer):
+            key = serializers.CharField()
+            anchor = serializers.CharField()
+            title = serializers.CharField()
+            demo_kind = serializers.CharField()
+            params = serializers.JSONField()
+            body = serializers.CharField()
+            runs_url = serializers.CharField()
+
+        importance = serializers.CharField()
+        math_level = serializers.CharField()
+        read_minutes = serializers.IntegerField()
+        illustration_caption = serializers.CharField()
+        live_demo = serializers.BooleanField()
+        version = serializers.CharField()
+        updated_at = serializers.CharField(allow_null=True)
+        readiness = Readiness()
+        sections = SectionOutput(many=True)
+        objects = ObjectOutput(many=True)
+        learning_map = LearningMap()
+        related_links = RelatedOutput(many=True)
+        sources = PageSourceOutput(many=True)
+        sources_summary = SourcesSummary()
+        demos = DemoOutput(many=True)
+
+    @extend_schema(
+        responses={200: Output, 404: OpenApiResponse(description="No such concept")},
+        summary="A concept page: metadata, sections, objects, learning map, sources, demos",
+        description="Sections registered by other apps (such as `claims`) are added under "
+        "their own names.",
+    )
+    def get(self, request, area: str, slug: str):
+        concept = concept_get(user=request.user, area=area, slug=slug)
+        if concept is None:
+            raise NotFound(f"No concept {area}/{slug}.")
+        return Response(concept_payload(concept=concept, request=request))
+
+
+def concept_payload(*, concept: Concept, request) -> dict:
+    """The detail response: what the API serves and what the admin preview shows."""
+    page = concept_page(concept=concept, request=request)
+    data = dict(ConceptDetailApi.Output(page).data)
+    for name in page_sections():
+        data[name] = page[name]
+    return data
+
+
+class ConceptLearningPathApi(APIView):
+    permission_classes = [AllowAny]
+
+    @extend_schema_serializer(component_name="LearningPath")
+    class Output(serializers.Serializer):
+        @extend_schema_serializer(component_name="LearningPathStep")
+        class Step(serializers.Serializer):
+            step = serializers.IntegerField()
+            key = serializers.CharField()
+            path = serializers.CharField()
+            title = serializers.CharField()
+            summary = serializers.CharField()
+            status = serializers.CharField()
+            difficulty = serializers.IntegerField()
+            requires = serializers.ListField(child=serializers.CharField())
+            api_path = serializers.CharField()
+
+        concept = ConceptRefOutput()
+        count = serializers.IntegerField()
+        steps = Step(many=True)
+
+    @extend_schema(
+        responses={200: Output, 404: OpenApiResponse(description="No such concept")},
+        summary="Every transitive prerequisite in a valid study order (prerequisites first)",
+    )
+    def get(self, request, area: str, slug: str):
+        concept = concept_get(user=request.user, area=area, slug=slug)
+        if concept is None:
+            raise NotFound(f"No concept {area}/{slug}.")
+        steps = concept_learning_path(concept=concept)
+        # The steps are plain values already; the serializer documents them.
+        return Response(
+            {"concept": concept_ref(concept, request), "count": len(steps), "steps": steps}
+        )
+
+
+class PrerequisiteAddApi(APIView):
+    permission_classes = [IsEditor]
+
+    @extend_schema_serializer(component_name="PrerequisiteAddInput")
+    class Input(serializers.Serializer):
+        prerequisite = serializers.CharField(
+            max_length=201, help_text='The prerequisite\'s "<area>/<slug>".'
+        )
+        carry_in = serializers.CharField(
+            max_length=2000, required=False, allow_blank=True, default="", trim_whitespace=False
+        )
+        carry_out = serializers.CharField(
+            max_length=2000, required=False, allow_blank=True, default="", trim_whitespace=False
+        )
+
+        def validate_prerequisite(self, value: str) -> Concept:
+            concept = concept_by_path(value.strip())
+            if concept is None:
+                raise serializers.ValidationError(f"No concept has the path {value!r}.")
+            return concept
+
+    @extend_schema_serializer(component_name="PrerequisiteEdge")
+    class Output(serializers.Serializer):
+        concept = ConceptRefOutput()
+        prerequisite = ConceptRefOutput()
+        carry_in = serializers.CharField()
+        carry_out = serializers.CharField()
+        order = serializers.IntegerField()
+
+    @extend_schema(
+        request=Input,
+        responses={
+            201: Output,
+            400: OpenApiResponse(description="Unknown prerequisite, or the cycle it would close"),
+            401: OpenApiResponse(description="Not authenticated"),
+            403: OpenApiResponse(description="Not an editor"),
+            404: OpenApiResponse(description="No such concept"),
+        },
+        summary="Add a prerequisite edge (editors); an edge closing a cycle is refused",
+    )
+    def post(self, request, area: str, slug: str):
+        concept = concept_get(user=request.user, area=area, slug=slug)
+        if concept is None:
+            raise NotFound(f"No concept {area}/{slug}.")
+        data = self.Input(data=request.data)
+        data.is_valid(raise_exception=True)
+        edge = prerequisite_add(concept=concept, **data.validated_data)
+        body = {
+            "concept": concept_ref(concept, request),
+            "prerequisite": concept_ref(edge.prerequisite, request),
+            "carry_in": edge.carry_in,
+            "carry_out": edge.carry_out,
+            "order": edge.order,
+        }
+        return Response(self.Output(body).data, status=201)
+
+
+# Sources --------------------------------------------------------------------------------------
+
+
+class SourceListApi(ListAPIView):
+    permission_classes = [AllowAny]
+    filter_backends = [SearchFilter]
+    search_fields = ["key", "title"]
+    serializer_class = SourceOutput
+
+    def get_queryset(self):
+        return source_list()
+
+    @extend_schema(summary="The source registry, with the state of each local snapshot")
+    def get(self, request, *args, **kwargs):
+        page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
+        snapshots = snapshots_latest(source_ids=[source.pk for source in page])
+        rows = [source_data(source, snapshots.get(source.pk), request) for source in page]
+        return self.get_paginated_response(SourceOutput(rows, many=True).data)
+
+
+def _source_or_404(key: str) -> Source:
+    source = source_get(key=key)
+    if source is None:
+        raise NotFound(f"No source has the key {key!r}.")
+    return source
+
+
+class SourceDetailApi(APIView):
+    permission_classes = [AllowAny]
+    renderer_classes = [JSONRenderer, BrowsableAPIRenderer, CslRenderer]
+
+    @extend_schema_serializer(component_name="SourceDetail")
+    class Output(SourceOutput):
+        snapshots = SnapshotOutput(many=True)
+        concepts = ConceptRefOutput(many=True)
+        csl_url = serializers.CharField()
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter(
+                "format",
+                str,
+                enum=["json", "csl"],
+                description="`csl` answers the CSL-JSON citation item instead.",
+            )
+        ],
+        responses={
+            (200, "application/json"): Output,
+            (200, CSL_MEDIA_TYPE): OpenApiTypes.OBJECT,
+            404: OpenApiResponse(description="No such source"),
+        },
+        summary="A source: bibliographic record, snapshots and the concepts it grounds",
+    )
+    def get(self, request, key: str):
+        source = _source_or_404(key)
+        if request.accepted_renderer.format == "csl":
+            return Response(source_csl(source))
+        history = source_snapshots(source=source)
+        data = source_data(source, history[0] if history else None, request)
+        data["snapshots"] = [snapshot_data(source, snapshot, request) for snapshot in history]
+        # Only the newest snapshot is downloadable; older rows keep their hash as a record.
+        for row in data["snapshots"][1:]:
+            row["state"] = "superseded"
+        data["concepts"] = [
+            concept_ref(concept, request)
+            for concept in source_concepts(source=source, user=request.user)
+        ]
+        data["csl_url"] = request.build_absolute_uri(f"{source_api_path(source)}csl/")
+        return Response(self.Output(data).data)
+
+
+def source_api_path(source: Source) -> str:
+    return reverse("source-detail", kwargs={"key": source.key})
+
+
+class SourceCslApi(APIView):
+    permission_classes = [AllowAny]
+    renderer_classes = [CslRenderer, JSONRenderer]
+
+    @extend_schema(
+        responses={
+            (200, CSL_MEDIA_TYPE): OpenApiTypes.OBJECT,
+            404: OpenApiResponse(description="No such source"),
+        },
+        summary="A source as a CSL-JSON citation item",
+    )
+    def get(self, request, key: str):
+        return Response(source_csl(_source_or_404(key)))
+
+
+class SourceSnapshotApi(APIView):
+    permission_classes = [AllowAny]
+    renderer_classes = [JSONRenderer, AnyMediaRenderer]
+
+    @extend_schema(
+        responses={
+            (200, "*/*"): OpenApiResponse(
+                response=OpenApiTypes.BINARY, description="The stored file, with its media type"
+            ),
+            404: OpenApiResponse(description="No such source, or no snapshot of it"),
+        },
+        summary="Download the newest local snapshot of a source",
+    )
+    def get(self, request, key: str):
+        source = source_get(key=key)
+        snapshot = snapshot_latest(source=source) if source else None
+        if snapshot is None:
+            detail = (
+                f"No source has the key {key!r}." if source is None else f"{key} has no snapshot."
+            )
+            return JsonResponse({"detail": detail}, status=404)
+        try:
+            handle = snapshot.file.open("rb")
+        except FileNotFoundError:
+            return JsonResponse(
+                {"detail": f"The snapshot file of {key} is missing from storage."}, status=404
+            )
+        response = FileResponse(
+            handle,
+            content_type=snapshot.media_type,
+            filename=f"{source.key}{snapshot_extension(snapshot.media_type)}",
+        )
+        response["ETag"] = f'"{snapshot.sha256}"'
+        response["X-Snapshot-SHA256"] = snapshot.sha256
+        return response

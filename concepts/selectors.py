@@ -1,0 +1,438 @@
+"""Every read the API, the admin preview and the object resolvers share.
+
+Each function runs a fixed number of queries whatever the page or the graph holds.
+"""
+
+from collections.abc import Iterable
+from typing import Any
+
+from django.db import connection
+from django.db.models import OuterRef, Q, QuerySet, Subquery
+from django.db.models.expressions import RawSQL
+from django.urls import reverse
+
+from learning_platform.pages import page_sections
+from learning_platform.roles import is_editor, is_reviewer
+
+from .graph import requires_map, study_order
+from .models import Concept, ConceptObject, Prerequisite, Section, Source, SourceSnapshot
+
+SNAPSHOT_READY = "Local snapshot ready"
+SNAPSHOT_MISSING = "No local snapshot"
+
+
+def _plural(count: int, singular: str, plural: str | None = None) -> str:
+    return f"{count} {singular if count == 1 else (plural or singular + 's')}"
+
+
+def _absolute(request, path: str) -> str:
+    return request.build_absolute_uri(path) if request is not None else path
+
+
+# Concepts -------------------------------------------------------------------------------------
+
+
+def concept_sees_unpublished(user) -> bool:
+    """Editors (and reviewers, who audit pages before publication) see every status."""
+    return is_editor(user) or is_reviewer(user)
+
+
+def concept_list(*, user) -> QuerySet[Concept]:
+    concepts = Concept.objects.all()
+    if not concept_sees_unpublished(user):
+        concepts = concepts.filter(status=Concept.Status.PUBLISHED)
+    return concepts
+
+
+def concept_get(*, user, area: str, slug: str) -> Concept | None:
+    return concept_list(user=user).filter(area=area, slug=slug).first()
+
+
+def concept_by_path(path: str) -> Concept | None:
+    """``"alignment/rlhf"`` → the concept, whatever its status, or None."""
+    area, sep, slug = path.partition("/")
+    if not sep or not area or not slug or "/" in slug:
+        return None
+    return Concept.objects.filter(area=area, slug=slug).first()
+
+
+def concept_api_path(concept: Concept) -> str:
+    return reverse("concept-detail", kwargs={"area": concept.area, "slug": concept.slug})
+
+
+def concept_edges(*, concept: Concept) -> tuple[list[Prerequisite], list[Prerequisite]]:
+    """(before, next): the concept's prerequisite edges and the edges that build on it, in
+    their display order, loaded together in one query."""
+    edges = list(
+        Prerequisite.objects.filter(Q(concept=concept) | Q(prerequisite=concept)).select_related(
+            "concept", "prerequisite"
+        )
+    )
+    before = sorted(
+        (edge for edge in edges if edge.concept_id == concept.pk),
+        key=lambda edge: (edge.order, edge.pk),
+    )
+    after = sorted(
+        (edge for edge in edges if edge.prerequisite_id == concept.pk),
+        key=lambda edge: (edge.next_order, edge.concept.area, edge.concept.slug),
+    )
+    return before, after
+
+
+def concept_ref(concept: Concept, request=None) -> dict[str, Any]:
+    return {
+        "key": concept.key,
+        "path": concept.path,
+        "area": concept.area,
+        "area_title": concept.area_title,
+        "slug": concept.slug,
+        "title": concept.title,
+        "summary": concept.summary,
+        "status": concept.status,
+        "difficulty": concept.difficulty,
+        "api_url": _absolute(request, concept_api_path(concept)),
+    }
+
+
+def readiness_label(ready: int, total: int) -> str:
+    return f"{ready}/{total} sections ready"
+
+
+def section_data(section: Section) -> dict[str, Any]:
+    return {
+        "key": section.key,
+        "kind": section.kind,
+        "order": section.order,
+        "number": f"{section.order:02d}",
+        "title": section.title,
+        "summary": section.summary,
+        "prompt": section.prompt,
+        "section_prompt": section.section_prompt,
+        "body": section.body,
+        "ready": section.ready,
+        "version": section.content_hash,
+    }
+
+
+def object_data(obj: ConceptObject, section_kinds: dict[int, str]) -> dict[str, Any]:
+    return {
+        "key": obj.key,
+        "kind": obj.kind,
+        "anchor": obj.anchor,
+        "title": obj.title,
+        "section": section_kinds.get(obj.section_id) if obj.section_id else None,
+        "operational": obj.operational,
+        "body": obj.body,
+        "language": obj.language,
+        "demo_kind": obj.demo_kind,
+        "params": obj.params,
+        "version": obj.content_hash,
+    }
+
+
+def snapshots_latest(*, source_ids: Iterable[int]) -> dict[int, SourceSnapshot]:
+    """The newest snapshot of each source, in one query."""
+    source_ids = list(source_ids)
+    if not source_ids:
+        return {}
+    newest = (
+        SourceSnapshot.objects.filter(source=OuterRef("source"))
+        .order_by("-created_at", "-id")
+        .values("id")[:1]
+    )
+    rows = SourceSnapshot.objects.filter(source_id__in=source_ids, id=Subquery(newest))
+    return {snapshot.source_id: snapshot for snapshot in rows}
+
+
+def snapshot_data(source: Source, snapshot: SourceSnapshot | None, request=None) -> dict | None:
+    if snapshot is None:
+        return None
+    return {
+        "state": SNAPSHOT_READY,
+        "sha256": snapshot.sha256,
+        "size_bytes": snapshot.size_bytes,
+        "media_type": snapshot.media_type,
+        "retrieved_on": snapshot.retrieved_on.isoformat(),
+        "download_url": _absolute(request, reverse("source-snapshot", kwargs={"key": source.key})),
+    }
+
+
+def source_data(source: Source, snapshot: SourceSnapshot | None, request=None) -> dict[str, Any]:
+    return {
+        "key": source.key,
+        "object_key": source.object_key,
+        "kind": source.kind,
+        "label": f"{source.kind} · {source.year}" if source.year else source.kind,
+        "title": source.title,
+        "authors": list(source.authors),
+        "short_authors": source.short_authors,
+        "year": source.year,
+        "venue": source.venue,
+        "url": source.url,
+        "doi": source.doi,
+        "arxiv_id": source.arxiv_id,
+        "version": snapshot.sha256 if snapshot else source.content_hash,
+        "api_url": _absolute(request, reverse("source-detail", kwargs={"key": source.key})),
+        "snapshot_state": SNAPSHOT_READY if snapshot else SNAPSHOT_MISSING,
+        "snapshot": snapshot_data(source, snapshot, request),
+    }
+
+
+def sources_state_label(attached: int, without_snapshot: int) -> str:
+    if attached == 0:
+        return "No sources attached"
+    if without_snapshot == 0:
+        return SNAPSHOT_READY
+    return f"{without_snapshot} of {attached} sources without a local snapshot"
+
+
+def concept_page(*, concept: Concept, request=None) -> dict[str, Any]:
+    """The whole concept page as JSON-ready data, in a fixed number of queries."""
+    sections = list(concept.sections.all())
+    section_kinds = {section.pk: section.kind for section in sections}
+    objects = list(concept.page_objects.all())
+    before, after = concept_edges(concept=concept)
+    related = list(concept.related_links.select_related("target"))
+    source_links = list(concept.source_links.select_related("source"))
+    snapshots = snapshots_latest(source_ids=[link.source_id for link in source_links])
+
+    ready = sum(1 for section in sections if section.ready)
+    readiness = {
+        "ready": ready,
+        "total": len(sections),
+        "label": readiness_label(ready, len(sections)),
+    }
+    before_data = [
+        {**concept_ref(edge.prerequisite, request), "carry_in": edge.carry_in} for edge in before
+    ]
+    next_data = [
+        {**concept_ref(edge.concept, request), "carry_out": edge.carry_out} for edge in after
+    ]
+    related_data = [
+        {
+            "title": link.title or (link.target.title if link.target else link.url),
+            "url": link.url,
+            "note": link.note,
+            "target": concept_ref(link.target, request) if link.target else None,
+        }
+        for link in related
+    ]
+    sources = [
+        {
+            **source_data(link.source, snapshots.get(link.source_id), request),
+            "grounds": link.grounds,
+        }
+        for link in source_links
+    ]
+    without_snapshot = sum(1 for link in source_links if link.source_id not in snapshots)
+    object_rows = [object_data(obj, section_kinds) for obj in objects]
+    demos = [
+        {
+            "key": row["key"],
+            "anchor": row["anchor"],
+            "title": row["title"],
+            "demo_kind": row["demo_kind"],
+            "params": row["params"],
+            "body": row["body"],
+            "runs_url": _absolute(request, f"/api/v1/demos/{row['demo_kind']}/runs/"),
+        }
+        for row in object_rows
+        if row["kind"] == ConceptObject.Kind.DEMO
+    ]
+    counts = {
+        "prerequisites": len(before_data),
+        "next_concepts": len(next_data),
+        "related_links": len(related_data),
+    }
+    first_before = before_data[0] if before_data else None
+    first_next = next_data[0] if next_data else None
+
+    page: dict[str, Any] = {
+        **concept_ref(concept, request),
+        "importance": concept.importance,
+        "math_level": concept.math_level,
+        "read_minutes": concept.read_minutes,
+        "illustration_caption": concept.illustration_caption,
+        "live_demo": bool(demos),
+        "version": concept.content_hash,
+        "updated_at": concept.updated_at.isoformat() if concept.updated_at else None,
+        "readiness": readiness,
+        "sections": [section_data(section) for section in sections],
+        "objects": object_rows,
+        "learning_map": {
+            "before": before_data,
+            "now": {
+                "key": concept.key,
+                "title": concept.title,
+                "summary": concept.summary,
+                "readiness": readiness["label"],
+                "test_the_link": concept.link_test,
+            },
+            "next": next_data,
+            "related": related_data,
+            "counts": counts,
+            "counts_label": " · ".join(
+                [
+                    _plural(counts["prerequisites"], "prerequisite"),
+                    _plural(counts["next_concepts"], "next concept"),
+                    _plural(counts["related_links"], "related link"),
+                ]
+            ),
+            "bridge": {
+                "carry_in": (
+                    {
+                        "key": first_before["key"],
+                        "title": first_before["title"],
+                        "note": first_before["carry_in"],
+                    }
+                    if first_before
+                    else None
+                ),
+                "work_here": {"key": concept.key, "title": concept.title, "note": concept.summary},
+                "carry_out": (
+                    {
+                        "key": first_next["key"],
+                        "title": first_next["title"],
+                        "note": first_next["carry_out"],
+                    }
+                    if first_next
+                    else None
+                ),
+                "test_the_link": concept.link_test,
+            },
+        },
+        "related_links": related_data,
+        "sources": sources,
+        "sources_summary": {
+            "count": len(sources),
+            "label": _plural(len(sources), "source") + " attached",
+            "snapshot_state": sources_state_label(len(sources), without_snapshot),
+        },
+        "demos": demos,
+    }
+    for name, build in page_sections().items():
+        page[name] = build(concept=concept, request=request)
+    return page
+
+
+# Learning path --------------------------------------------------------------------------------
+
+
+def _ancestry_sql() -> str:
+    """A recursive query over one concept's ancestry: the same SQL on SQLite and PostgreSQL."""
+    qn = connection.ops.quote_name
+    edge = qn(Prerequisite._meta.db_table)
+    return (
+        f"WITH RECURSIVE anc(id) AS ("
+        f"SELECT p.{qn('prerequisite_id')} FROM {edge} p WHERE p.{qn('concept_id')} = %s "
+        f"UNION "
+        f"SELECT p.{qn('prerequisite_id')} FROM {edge} p "
+        f"JOIN anc ON p.{qn('concept_id')} = anc.id)"
+    )
+
+
+def concept_learning_path(*, concept: Concept) -> list[dict[str, Any]]:
+    """Every transitive prerequisite of ``concept``, prerequisites first: two queries.
+
+    One recursive query loads the edges inside the ancestry, another the concepts in it; the
+    walk is done in Python, so the query count does not grow with the depth of the graph.
+    """
+    qn = connection.ops.quote_name
+    ancestry = _ancestry_sql()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"{ancestry} SELECT p.{qn('concept_id')}, p.{qn('prerequisite_id')} "
+            f"FROM {qn(Prerequisite._meta.db_table)} p "
+            f"WHERE p.{qn('concept_id')} = %s OR p.{qn('concept_id')} IN (SELECT id FROM anc) "
+            f"ORDER BY p.{qn('concept_id')}, p.{qn('order')}, p.{qn('id')}",
+            [concept.pk, concept.pk],
+        )
+        edges = cursor.fetchall()
+    if not edges:
+        return []
+    requires = requires_map(edges)
+    order = study_order(requires, concept.pk)
+    fields = ("id", "area", "slug", "title", "summary", "status", "difficulty")
+    rows = Concept.objects.filter(
+        pk__in=RawSQL(f"{ancestry} SELECT id FROM anc", [concept.pk])
+    ).values_list(*fields)
+    by_id = {row[0]: dict(zip(fields, row, strict=True)) for row in rows}
+    # One reverse() for the whole path: thousands of steps would otherwise spend their time
+    # resolving the same URL pattern.
+    base = reverse("concept-list")
+    steps = []
+    for step, pk in enumerate(order, start=1):
+        row = by_id[pk]
+        path = f"{row['area']}/{row['slug']}"
+        steps.append(
+            {
+                "step": step,
+                "key": f"concept:{path}",
+                "path": path,
+                "title": row["title"],
+                "summary": row["summary"],
+                "status": row["status"],
+                "difficulty": row["difficulty"],
+                "requires": [
+                    f"concept:{by_id[p]['area']}/{by_id[p]['slug']}" for p in requires.get(pk, ())
+                ],
+                "api_path": f"{base}{path}/",
+            }
+        )
+    return steps
+
+
+# Sources --------------------------------------------------------------------------------------
+
+
+def source_list() -> QuerySet[Source]:
+    return Source.objects.all()
+
+
+def source_get(*, key: str) -> Source | None:
+    return Source.objects.filter(key=key).first()
+
+
+def source_concepts(*, source: Source, user) -> list[Concept]:
+    visible = concept_list(user=user)
+    return list(visible.filter(source_links__source=source).order_by("area", "slug"))
+
+
+def snapshot_latest(*, source: Source) -> SourceSnapshot | None:
+    return source.snapshots.order_by("-created_at", "-id").first()
+
+
+def source_snapshots(*, source: Source) -> list[SourceSnapshot]:
+    return list(source.snapshots.order_by("-created_at", "-id"))
+
+
+def source_csl(source: Source) -> dict[str, Any]:
+    """The source as a CSL-JSON item (the citation format of Zotero, Pandoc and citeproc)."""
+    csl_type = {
+        Source.Kind.PAPER: "paper-conference",
+        Source.Kind.ARTICLE: "article-journal",
+        Source.Kind.BOOK: "book",
+        Source.Kind.WEB: "webpage",
+        Source.Kind.CODE: "software",
+        Source.Kind.DATASET: "dataset",
+    }.get(source.kind, "document")
+    authors = []
+    for name in source.authors:
+        family, sep, given = str(name).partition(",")
+        authors.append(
+            {"family": family.strip(), "given": given.strip()} if sep else {"literal": name}
+        )
+    item: dict[str, Any] = {"id": source.key, "type": csl_type, "title": source.title}
+    if authors:
+        item["author"] = authors
+    if source.year:
+        item["issued"] = {"date-parts": [[source.year]]}
+    if source.venue:
+        item["container-title"] = source.venue
+    if source.url:
+        item["URL"] = source.url
+    if source.doi:
+        item["DOI"] = source.doi
+    if source.arxiv_id:
+        item["number"] = f"arXiv:{source.arxiv_id}"
+    return item
