@@ -1,0 +1,362 @@
+"""Claims in the admin: editors curate claims; reviewers record reviews from the claim's page.
+
+Reviews are shown read-only, with stale ones marked. Nobody, superusers included, can change or
+delete one here; a new review goes through claims.services.review_record with the logged-in user
+as its reviewer (the form has no reviewer field).
+"""
+
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import ValidationError
+from django.utils.html import format_html
+
+from learning_platform.roles import is_reviewer
+
+from . import selectors
+from .models import Badge, Claim, ClaimReview, ClaimSource, ClaimVerification, ClaimWitness
+from .services import review_record, review_validate, reviewer_label_validate
+
+
+def _can_review(request) -> bool:
+    return request.user.has_perm("claims.add_claimreview") and is_reviewer(request.user)
+
+
+def _state(review: ClaimReview, claim: Claim) -> str:
+    if selectors.review_is_stale(review=review, claim=claim):
+        return format_html('<strong style="color:#b45309">{}</strong>', "stale")
+    return "current"
+
+
+class ClaimSourceInline(admin.TabularInline):
+    model = ClaimSource
+    extra = 0
+    fields = ["source", "locator", "order"]
+
+
+class ClaimWitnessInline(admin.TabularInline):
+    model = ClaimWitness
+    extra = 0
+    fields = ["concept_object", "order"]
+
+
+class ReviewRecordForm(forms.ModelForm):
+    """A new review. The reviewer is the logged-in user: there is no field to name another."""
+
+    sources_checked = forms.MultipleChoiceField(required=False, widget=forms.CheckboxSelectMultiple)
+    witnesses_checked = forms.MultipleChoiceField(
+        required=False, widget=forms.CheckboxSelectMultiple
+    )
+
+    class Meta:
+        model = ClaimReview
+        fields = [
+            "verdict",
+            "reviewer_label",
+            "reviewed_on",
+            "summary",
+            "scope_covers",
+            "scope_excludes",
+            "sources_checked",
+            "witnesses_checked",
+        ]
+
+    def __init__(self, *args, claim: Claim | None = None, request=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.claim, self.request = claim, request
+        label, reviewed_on = self.fields["reviewer_label"], self.fields["reviewed_on"]
+        label.required = reviewed_on.required = False
+        label.help_text = "Defaults to your username; you may qualify it, e.g. rita+oracle."
+        reviewed_on.help_text = "Defaults to today."
+        if claim is not None and claim.pk:
+            self.fields["sources_checked"].choices = [
+                (
+                    link.source.key,
+                    f"{link.source.key} ({link.locator})" if link.locator else link.source.key,
+                )
+                for link in claim.claim_sources.select_related("source")
+            ]
+            self.fields["witnesses_checked"].choices = [
+                (link.concept_object.key, link.concept_object.key)
+                for link in claim.claim_witnesses.select_related("concept_object__concept")
+            ]
+
+    def clean(self):
+        data = super().clean()
+        if self.claim is None or not self.has_changed():
+            return data
+        try:
+            data["reviewer_label"] = reviewer_label_validate(
+                reviewer=self.request.user, reviewer_label=data.get("reviewer_label")
+            )
+            data.update(
+                review_validate(
+                    claim=self.claim,
+                    verdict=data.get("verdict") or "",
+                    summary=data.get("summary") or "",
+                    scope_covers=data.get("scope_covers") or "",
+                    scope_excludes=data.get("scope_excludes") or "",
+                    sources_checked=data.get("sources_checked") or [],
+                    witnesses_checked=data.get("witnesses_checked") or [],
+                )
+            )
+        except ValidationError as exc:
+            for field, errors in exc.message_dict.items():
+                self.add_error(field if field in self.fields else None, errors)
+        return data
+
+    def _post_clean(self):
+        # The row is written by review_record, not by this form: skip model validation here.
+        pass
+
+
+class ReviewRecordInline(admin.StackedInline):
+    """Add-only: one blank review form, for reviewers only."""
+
+    model = ClaimReview
+    form = ReviewRecordForm
+    extra = 1
+    max_num = 1
+    can_delete = False
+    verbose_name = "new review"
+    verbose_name_plural = "record a review"
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).none()
+
+    def get_formset(self, request, obj=None, **kwargs):
+        formset = super().get_formset(request, obj, **kwargs)
+
+        class Formset(formset):
+            def get_form_kwargs(self, index):
+                return {**super().get_form_kwargs(index), "claim": obj, "request": request}
+
+        return Formset
+
+    def has_add_permission(self, request, obj=None):
+        return obj is not None and _can_review(request)
+
+    def has_view_permission(self, request, obj=None):
+        return self.has_add_permission(request, obj)
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class ReviewHistoryInline(admin.TabularInline):
+    """Every review of the claim, newest first, read-only; stale ones marked."""
+
+    model = ClaimReview
+    extra = 0
+    can_delete = False
+    show_change_link = True
+    verbose_name_plural = "review history"
+    fields = [
+        "sequence",
+        "state",
+        "verdict",
+        "reviewer",
+        "reviewer_label",
+        "reviewed_on",
+        "summary",
+        "scope",
+    ]
+    readonly_fields = fields
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("reviewer", "claim")
+
+    @admin.display(description="state")
+    def state(self, review: ClaimReview) -> str:
+        return _state(review, review.claim)
+
+    @admin.display(description="scope")
+    def scope(self, review: ClaimReview) -> str:
+        return review.scope_text
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class BadgeFilter(admin.SimpleListFilter):
+    title = "badge"
+    parameter_name = "badge"
+
+    def lookups(self, request, model_admin):
+        return Badge.choices
+
+    def queryset(self, request, queryset):
+        if self.value() in Badge.values:
+            return queryset.filter(badge=self.value())
+        return queryset
+
+
+@admin.register(Claim)
+class ClaimAdmin(admin.ModelAdmin):
+    list_display = ["key", "concept", "status", "badge", "latest_reviewed_on"]
+    list_filter = [BadgeFilter, "status", "concept"]
+    search_fields = ["key", "text"]
+    list_select_related = ["concept", "latest_review"]
+    readonly_fields = ["fingerprint", "badge", "latest_review"]
+    fields = [
+        "concept",
+        "key",
+        "text",
+        "support_note",
+        "status",
+        "order",
+        "badge",
+        "fingerprint",
+        "latest_review",
+    ]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(badge=selectors.badge_expression())
+
+    def get_inlines(self, request, obj):
+        return [ClaimSourceInline, ClaimWitnessInline, ReviewRecordInline, ReviewHistoryInline]
+
+    @admin.display(description="badge", ordering="badge")
+    def badge(self, claim: Claim) -> str:
+        return Badge(selectors.claim_badge(claim=claim)).label if claim.pk else "—"
+
+    @admin.display(description="last reviewed", ordering="latest_review__reviewed_on")
+    def latest_reviewed_on(self, claim: Claim):
+        return claim.latest_review.reviewed_on if claim.latest_review else None
+
+    def _is_curator(self, request, obj=None) -> bool:
+        return super().has_change_permission(request, obj)
+
+    def has_change_permission(self, request, obj=None):
+        # A reviewer opens a claim's page to record a review: the page accepts the POST, but
+        # every claim field stays read-only for anyone who is not also an editor.
+        if self._is_curator(request, obj):
+            return True
+        return obj is not None and _can_review(request)
+
+    def get_readonly_fields(self, request, obj=None):
+        if not self._is_curator(request, obj):
+            return [*self.fields]
+        if obj is not None and obj.latest_review_id is not None:
+            return [*self.readonly_fields, "concept", "key"]
+        return self.readonly_fields
+
+    def save_model(self, request, obj, form, change):
+        if self._is_curator(request, obj):
+            super().save_model(request, obj, form, change)
+
+    def save_formset(self, request, form, formset, change):
+        if formset.model is not ClaimReview:
+            super().save_formset(request, form, formset, change)
+            return
+        claim = form.instance
+        # The admin's change message reads these; the rows are written by review_record.
+        formset.new_objects, formset.changed_objects, formset.deleted_objects = [], [], []
+        for review_form in formset.forms:
+            if not review_form.has_changed() or not _can_review(request):
+                continue
+            data = review_form.cleaned_data
+            review = review_record(
+                claim=claim,
+                reviewer=request.user,
+                verdict=data["verdict"],
+                summary=data["summary"],
+                scope_covers=data["scope_covers"],
+                scope_excludes=data["scope_excludes"],
+                sources_checked=data["sources_checked"],
+                witnesses_checked=data["witnesses_checked"],
+                reviewer_label=data["reviewer_label"],
+                reviewed_on=data.get("reviewed_on"),
+            )
+            formset.new_objects.append(review)
+            messages.success(request, f"Review #{review.sequence} recorded for {claim.key}.")
+
+    def save_related(self, request, form, formsets, change):
+        # Curation first, the review last: it fingerprints the claim as just saved.
+        ordered = sorted(formsets, key=lambda formset: formset.model is ClaimReview)
+        super().save_related(request, form, ordered, change)
+
+
+@admin.register(ClaimReview)
+class ClaimReviewAdmin(admin.ModelAdmin):
+    """The full review trail, read-only for everyone."""
+
+    list_display = [
+        "claim",
+        "sequence",
+        "state",
+        "verdict",
+        "reviewer",
+        "reviewer_label",
+        "reviewed_on",
+    ]
+    list_filter = ["verdict", "reviewed_on"]
+    search_fields = ["claim__key", "reviewer__username", "reviewer_label", "summary"]
+    list_select_related = ["claim", "reviewer"]
+    readonly_fields = [
+        "claim",
+        "sequence",
+        "state",
+        "reviewer",
+        "reviewer_label",
+        "verdict",
+        "summary",
+        "scope_covers",
+        "scope_excludes",
+        "sources_checked",
+        "witnesses_checked",
+        "reviewed_on",
+        "recorded_at",
+        "fingerprint",
+        "previous_hash",
+        "hash",
+    ]
+    fields = readonly_fields
+
+    @admin.display(description="state")
+    def state(self, review: ClaimReview) -> str:
+        return _state(review, review.claim)
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(ClaimVerification)
+class ClaimVerificationAdmin(admin.ModelAdmin):
+    list_display = ["claim", "outcome", "invariant", "verified_at", "verified_by"]
+    list_filter = ["outcome"]
+    list_select_related = ["claim", "verified_by"]
+    readonly_fields = [
+        "claim",
+        "outcome",
+        "invariant",
+        "result_hash",
+        "witness_code_version",
+        "fingerprint",
+        "verified_at",
+        "verified_by",
+    ]
+    fields = readonly_fields
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

@@ -1,0 +1,327 @@
+"""The claims registry: claims, the sources and witnesses behind them, and their reviews.
+
+Reviews are append-only and hash-chained per claim (see claims.chain). A claim stores its current
+content fingerprint and its latest review (pointer, fingerprint and verdict), so that its badge is
+a comparison of columns of one row and can be computed, filtered and paginated in SQL.
+
+Badges. A badge tells a learner how far to trust the claim *as written*:
+
+- ``unreviewed``: no review recorded;
+- ``stale``: the latest review looked at different content (its fingerprint is not the claim's);
+- otherwise from the latest review's verdict: ``substantively_reviewed``, ``source_checked``,
+  and ``disputed`` for both *disputed* and *needs changes*. A reviewer who sends a claim back
+  for changes is saying it is not supported as written, which for a learner reads as disputed;
+  the review keeps its own verdict and the API returns it next to the badge. Once an editor
+  changes the claim, its fingerprint changes, the badge turns stale and the claim is back in
+  the review queue.
+"""
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import RegexValidator
+from django.db import models
+from django.utils import timezone
+
+from concepts.models import Concept, ConceptObject, ConceptSource, Source
+
+CLAIM_KEY_PATTERN = r"^claim:[a-z0-9][a-z0-9_-]*/[a-z0-9][a-z0-9_-]*#[a-z0-9][a-z0-9_-]*$"
+claim_key_validator = RegexValidator(
+    CLAIM_KEY_PATTERN, "A claim key reads claim:<area>/<concept>#<anchor>, in lowercase slugs."
+)
+
+
+class AppendOnlyError(Exception):
+    """An attempt to change or remove a row of an append-only table."""
+
+
+class AppendOnlyQuerySet(models.QuerySet):
+    """Inserts and reads only: bulk updates and deletes are refused."""
+
+    def update(self, **kwargs):
+        raise AppendOnlyError(f"{self.model.__name__} rows are append-only: update() refused.")
+
+    def delete(self):
+        raise AppendOnlyError(f"{self.model.__name__} rows are append-only: delete() refused.")
+
+    def _raw_delete(self, using):
+        raise AppendOnlyError(f"{self.model.__name__} rows are append-only: delete refused.")
+
+    delete.queryset_only = True
+    _raw_delete.queryset_only = True
+
+
+class AppendOnlyModel(models.Model):
+    objects = AppendOnlyQuerySet.as_manager()
+
+    class Meta:
+        abstract = True
+        base_manager_name = "objects"
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None or kwargs.get("force_update") or kwargs.get("update_fields"):
+            raise AppendOnlyError(
+                f"{type(self).__name__} rows are append-only: an existing row cannot be saved."
+            )
+        kwargs["force_insert"] = True
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise AppendOnlyError(f"{type(self).__name__} rows are append-only: delete() refused.")
+
+
+class Badge(models.TextChoices):
+    UNREVIEWED = "unreviewed", "Unreviewed"
+    SUBSTANTIVELY_REVIEWED = "substantively_reviewed", "Substantively reviewed"
+    SOURCE_CHECKED = "source_checked", "Source checked"
+    STALE = "stale", "Stale"
+    DISPUTED = "disputed", "Disputed"
+
+
+class Claim(models.Model):
+    class Status(models.TextChoices):
+        DRAFT = "draft", "draft"
+        PUBLISHED = "published", "published"
+        SOURCE_CHECKED = "source_checked", "source checked"
+        RETIRED = "retired", "retired"
+
+    # Statuses a learner sees on a published concept page.
+    LIVE_STATUSES = (Status.PUBLISHED, Status.SOURCE_CHECKED)
+
+    concept = models.ForeignKey(Concept, on_delete=models.CASCADE, related_name="claims")
+    key = models.CharField(
+        max_length=300,
+        unique=True,
+        validators=[claim_key_validator],
+        help_text="Stable key, e.g. claim:alignment/rlhf#preference-rm-kl. Fixed once reviewed.",
+    )
+    text = models.TextField(max_length=4000)
+    support_note = models.TextField(
+        max_length=4000,
+        blank=True,
+        help_text="Claim metadata: how the sources and witnesses bear on the claim.",
+    )
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.DRAFT)
+    order = models.PositiveSmallIntegerField(default=0)
+    sources = models.ManyToManyField(Source, through="ClaimSource", related_name="claims")
+    witnesses = models.ManyToManyField(ConceptObject, through="ClaimWitness", related_name="claims")
+    # Maintained by claims.services.claim_fingerprint_refresh whenever what it covers changes.
+    fingerprint = models.CharField(max_length=64, blank=True, default="", editable=False)
+    fingerprint_changed_at = models.DateTimeField(default=timezone.now, editable=False)
+    # Maintained by claims.services.review_record, under a lock on this row: the latest review,
+    # and the two of its columns the badge reads, so that filtering by badge needs no join.
+    latest_review = models.ForeignKey(
+        "ClaimReview",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        editable=False,
+        related_name="+",
+    )
+    latest_review_fingerprint = models.CharField(
+        max_length=64, blank=True, default="", editable=False
+    )
+    latest_review_verdict = models.CharField(max_length=30, blank=True, default="", editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["concept", "order", "id"]
+        indexes = [models.Index(fields=["concept", "order", "id"])]
+
+    def __str__(self) -> str:
+        return self.key
+
+    @property
+    def anchor(self) -> str:
+        return self.key.partition("#")[2]
+
+    def clean(self) -> None:
+        if not self.key or not self.concept_id:
+            return
+        stored = None
+        if not self._state.adding and self.pk is not None:
+            stored = Claim.objects.filter(pk=self.pk).values("key", "concept_id").first()
+        moved = stored is None or (stored["key"], stored["concept_id"]) != (
+            self.key,
+            self.concept_id,
+        )
+        if not moved:
+            return
+        if stored is not None and ClaimReview.objects.filter(claim_id=self.pk).exists():
+            raise ValidationError(
+                {"key": "A reviewed claim keeps its key and concept: its reviews name them."}
+            )
+        prefix = f"claim:{self.concept.path}#"
+        if not self.key.startswith(prefix):
+            raise ValidationError({"key": f"A claim of this concept has a key starting {prefix}"})
+
+
+class ClaimSource(models.Model):
+    """A source a claim rests on, with where in it to look (section, page, figure)."""
+
+    claim = models.ForeignKey(Claim, on_delete=models.CASCADE, related_name="claim_sources")
+    source = models.ForeignKey(Source, on_delete=models.PROTECT, related_name="claim_links")
+    locator = models.CharField(
+        max_length=300, blank=True, help_text="Where the support is, e.g. '§3.1' or 'p. 4'."
+    )
+    order = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["claim", "order", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["claim", "source"], name="claimsource_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.claim_id} ← {self.source_id}"
+
+    def clean(self) -> None:
+        if self.source_id is None or getattr(self, "claim", None) is None:
+            return
+        concept_id = self.claim.concept_id
+        if (
+            concept_id
+            and not ConceptSource.objects.filter(
+                concept_id=concept_id, source_id=self.source_id
+            ).exists()
+        ):
+            raise ValidationError(
+                {"source": f"{self.source.key} is not a source attached to this claim's concept."}
+            )
+
+
+class ClaimWitness(models.Model):
+    """A local object (equation, code witness, demo) that makes the claim operational."""
+
+    claim = models.ForeignKey(Claim, on_delete=models.CASCADE, related_name="claim_witnesses")
+    concept_object = models.ForeignKey(
+        ConceptObject, on_delete=models.CASCADE, related_name="claim_links"
+    )
+    order = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["claim", "order", "id"]
+        verbose_name_plural = "claim witnesses"
+        constraints = [
+            models.UniqueConstraint(fields=["claim", "concept_object"], name="claimwitness_unique"),
+        ]
+
+    WITNESS_KINDS = (
+        ConceptObject.Kind.EQUATION,
+        ConceptObject.Kind.CODE,
+        ConceptObject.Kind.DEMO,
+    )
+
+    def __str__(self) -> str:
+        return f"{self.claim_id} ← {self.concept_object_id}"
+
+    def clean(self) -> None:
+        if self.concept_object_id is None or getattr(self, "claim", None) is None:
+            return
+        witness = self.concept_object
+        if witness.kind not in self.WITNESS_KINDS:
+            raise ValidationError(
+                {"concept_object": f"{witness.key}: a witness is an equation, code or demo object."}
+            )
+        if self.claim.concept_id and witness.concept_id != self.claim.concept_id:
+            raise ValidationError({"concept_object": f"{witness.key} belongs to another concept."})
+
+
+class ClaimReview(AppendOnlyModel):
+    """One review of a claim. Never updated or deleted; each names the hash of the one before.
+
+    ``sequence`` counts a claim's reviews from 1; the first review's ``previous_hash`` is empty.
+    The two unique constraints mean two concurrent appends cannot both extend the same head.
+    """
+
+    class Verdict(models.TextChoices):
+        SUBSTANTIVELY_REVIEWED = "substantively_reviewed", "Substantively reviewed"
+        SOURCE_CHECKED = "source_checked", "Source checked"
+        NEEDS_CHANGES = "needs_changes", "Needs changes"
+        DISPUTED = "disputed", "Disputed"
+
+    claim = models.ForeignKey(Claim, on_delete=models.PROTECT, related_name="reviews")
+    sequence = models.PositiveIntegerField()
+    reviewer = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="claim_reviews"
+    )
+    reviewer_label = models.CharField(max_length=100)
+    verdict = models.CharField(max_length=30, choices=Verdict.choices)
+    summary = models.TextField(max_length=8000)
+    scope_covers = models.TextField(max_length=2000, help_text="What the review checked.")
+    scope_excludes = models.TextField(
+        max_length=2000, help_text="What it does not certify ('It does not certify …')."
+    )
+    sources_checked = models.JSONField(default=list, blank=True, help_text="Source keys, sorted.")
+    witnesses_checked = models.JSONField(default=list, blank=True, help_text="Object keys, sorted.")
+    reviewed_on = models.DateField()
+    fingerprint = models.CharField(max_length=64, help_text="The claim's fingerprint reviewed.")
+    previous_hash = models.CharField(max_length=64, blank=True)
+    hash = models.CharField(max_length=64, unique=True)
+    recorded_at = models.DateTimeField(default=timezone.now)
+
+    class Meta(AppendOnlyModel.Meta):
+        ordering = ["claim", "-sequence"]
+        get_latest_by = "sequence"
+        constraints = [
+            models.UniqueConstraint(fields=["claim", "sequence"], name="claimreview_unique_seq"),
+            models.UniqueConstraint(fields=["claim", "previous_hash"], name="claimreview_no_fork"),
+            models.CheckConstraint(
+                condition=models.Q(sequence__gte=1), name="claimreview_sequence_from_1"
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(summary="")
+                & ~models.Q(scope_covers="")
+                & ~models.Q(scope_excludes=""),
+                name="claimreview_summary_and_scope_present",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(
+                    verdict__in=[
+                        "substantively_reviewed",
+                        "source_checked",
+                        "needs_changes",
+                        "disputed",
+                    ]
+                ),
+                name="claimreview_verdict_valid",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.claim_id} review #{self.sequence}"
+
+    @property
+    def scope_text(self) -> str:
+        """The scope as the page states it: "<covers> It does not certify <excludes>"."""
+        return f"{self.scope_covers} It does not certify {self.scope_excludes}"
+
+
+class ClaimVerification(AppendOnlyModel):
+    """The outcome of running a claim's demo witness and checking its invariant."""
+
+    class Outcome(models.TextChoices):
+        PASSED = "passed", "passed"
+        FAILED = "failed", "failed"
+
+    claim = models.ForeignKey(Claim, on_delete=models.PROTECT, related_name="verifications")
+    outcome = models.CharField(max_length=10, choices=Outcome.choices)
+    invariant = models.CharField(max_length=300, help_text="The invariant checked.")
+    result_hash = models.CharField(max_length=64)
+    witness_code_version = models.CharField(max_length=64)
+    fingerprint = models.CharField(max_length=64, help_text="The claim's fingerprint verified.")
+    verified_at = models.DateTimeField(default=timezone.now)
+    verified_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="claim_verifications",
+    )
+
+    class Meta(AppendOnlyModel.Meta):
+        ordering = ["claim", "-verified_at", "-id"]
+        get_latest_by = "verified_at"
+
+    def __str__(self) -> str:
+        return f"{self.claim_id} {self.outcome} @ {self.verified_at:%Y-%m-%d}"

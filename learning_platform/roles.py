@@ -24,6 +24,7 @@ ROLE_PERMISSIONS: dict[str, list[tuple[str, str, tuple[str, ...]]]] = {
         ("claims", "claimreview", VIEW),
         ("claims", "claimverification", VIEW),
         ("demos", "demorun", VIEW),
+        ("research_room", "practicehint", ALL),
     ],
     REVIEWERS: [
         ("concepts", "*", VIEW),
@@ -33,7 +34,10 @@ ROLE_PERMISSIONS: dict[str, list[tuple[str, str, tuple[str, ...]]]] = {
         ("demos", "demorun", VIEW),
     ],
     LEARNERS: [
-        ("research_room", "*", ALL),
+        ("research_room", "researchdraft", ALL),
+        ("research_room", "practiceprediction", ALL),
+        ("research_room", "practiceprogress", ALL),
+        ("research_room", "practicehint", VIEW),
         ("demos", "demorun", ("add", "view")),
     ],
 }

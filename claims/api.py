@@ -1,0 +1,489 @@
+"""The claims API: one view per endpoint, input and output serializers side by side.
+
+Reviews can be read and appended, never changed: no endpoint answers PUT, PATCH or DELETE.
+"""
+
+from django.db import IntegrityError
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_field,
+)
+from rest_framework import serializers, status
+from rest_framework.exceptions import NotFound
+from rest_framework.generics import ListAPIView
+from rest_framework.negotiation import BaseContentNegotiation
+from rest_framework.permissions import SAFE_METHODS, AllowAny, BasePermission
+from rest_framework.renderers import JSONRenderer
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from learning_platform.roles import is_reviewer
+
+from . import selectors
+from .models import Badge, Claim, ClaimReview
+from .services import review_record
+
+
+class IsReviewerOrReadOnly(BasePermission):
+    message = "Only reviewers may record reviews."
+
+    def has_permission(self, request, view) -> bool:
+        return request.method in SAFE_METHODS or is_reviewer(request.user)
+
+
+# Output ---------------------------------------------------------------------------------------
+
+
+class SourceLinkOutput(serializers.Serializer):
+    key = serializers.CharField()
+    title = serializers.CharField()
+    locator = serializers.CharField()
+
+
+class WitnessOutput(serializers.Serializer):
+    key = serializers.CharField()
+    kind = serializers.CharField()
+    title = serializers.CharField()
+
+
+class ReviewOutput(serializers.ModelSerializer):
+    reviewer = serializers.CharField(source="reviewer.username")
+    verdict_label = serializers.CharField(source="get_verdict_display")
+    scope_text = serializers.CharField()
+    sources_checked = serializers.ListField(child=serializers.CharField())
+    witnesses_checked = serializers.ListField(child=serializers.CharField())
+    stale = serializers.SerializerMethodField()
+
+    class Meta:
+        model = ClaimReview
+        fields = [
+            "id",
+            "sequence",
+            "reviewer",
+            "reviewer_label",
+            "verdict",
+            "verdict_label",
+            "summary",
+            "scope_covers",
+            "scope_excludes",
+            "scope_text",
+            "sources_checked",
+            "witnesses_checked",
+            "reviewed_on",
+            "recorded_at",
+            "fingerprint",
+            "stale",
+            "previous_hash",
+            "hash",
+        ]
+
+    def get_stale(self, review: ClaimReview) -> bool:
+        claim = self.context.get("claim") or review.claim
+        return selectors.review_is_stale(review=review, claim=claim)
+
+
+class LatestReviewOutput(serializers.Serializer):
+    id = serializers.IntegerField()
+    sequence = serializers.IntegerField()
+    reviewer_label = serializers.CharField()
+    verdict = serializers.CharField()
+    reviewed_on = serializers.DateField()
+    stale = serializers.BooleanField()
+
+
+class ClaimOutput(serializers.ModelSerializer):
+    url = serializers.SerializerMethodField()
+    concept = serializers.CharField(source="concept.key")
+    badge = serializers.SerializerMethodField()
+    badge_label = serializers.SerializerMethodField()
+    # Plain data from claims_with_links: a nested serializer per row costs more than the
+    # queries do on a full page.
+    sources = serializers.SerializerMethodField()
+    witnesses = serializers.SerializerMethodField()
+    latest_review = serializers.SerializerMethodField()
+    reviews_url = serializers.SerializerMethodField()
+    claim_review_url = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Claim
+        fields = [
+            "id",
+            "url",
+            "key",
+            "concept",
+            "text",
+            "status",
+            "support_note",
+            "badge",
+            "badge_label",
+            "fingerprint",
+            "sources",
+            "witnesses",
+            "latest_review",
+            "reviews_url",
+            "claim_review_url",
+        ]
+
+    def _url(self, path: str) -> str:
+        request = self.context.get("request")
+        return request.build_absolute_uri(path) if request else path
+
+    def get_url(self, claim: Claim) -> str:
+        return self._url(f"/api/v1/claims/{claim.pk}/")
+
+    def get_reviews_url(self, claim: Claim) -> str:
+        return self._url(f"/api/v1/claims/{claim.pk}/reviews/")
+
+    def get_claim_review_url(self, claim: Claim) -> str:
+        return self._url(f"/api/v1/claims/{claim.pk}/claim-review.jsonld")
+
+    @extend_schema_field(SourceLinkOutput(many=True))
+    def get_sources(self, claim: Claim) -> list[dict]:
+        return [
+            {"key": link["key"], "title": link["title"], "locator": link["locator"]}
+            for link in claim.source_links
+        ]
+
+    @extend_schema_field(WitnessOutput(many=True))
+    def get_witnesses(self, claim: Claim) -> list[dict]:
+        return claim.witness_links
+
+    @extend_schema_field(serializers.ChoiceField(choices=Badge.choices))
+    def get_badge(self, claim: Claim) -> str:
+        return selectors.claim_badge(claim=claim)
+
+    def get_badge_label(self, claim: Claim) -> str:
+        return Badge(selectors.claim_badge(claim=claim)).label
+
+    @staticmethod
+    def _latest(claim: Claim) -> dict | None:
+        review = claim.latest_review
+        if review is None:
+            return None
+        return {
+            "id": review.pk,
+            "sequence": review.sequence,
+            "reviewer_label": review.reviewer_label,
+            "verdict": review.verdict,
+            "reviewed_on": review.reviewed_on,
+            "stale": selectors.review_is_stale(review=review, claim=claim),
+        }
+
+    @extend_schema_field(LatestReviewOutput(allow_null=True))
+    def get_latest_review(self, claim: Claim) -> dict | None:
+        latest = self._latest(claim)
+        return LatestReviewOutput(latest).data if latest else None
+
+
+class ClaimDetailOutput(ClaimOutput):
+    reviews = serializers.SerializerMethodField()
+
+    class Meta(ClaimOutput.Meta):
+        fields = [*ClaimOutput.Meta.fields, "reviews"]
+
+    @extend_schema_field(ReviewOutput(many=True))
+    def get_reviews(self, claim: Claim) -> list:
+        return ReviewOutput(claim.review_history, many=True, context={"claim": claim}).data
+
+
+# Views ----------------------------------------------------------------------------------------
+
+
+class ClaimPages:
+    """Page through claim ids first, then load only that page's claims with their links.
+
+    Sorting ids is cheap; sorting whole rows (texts, joined columns) of every matching claim
+    before cutting a page is what made a deep page slow.
+    """
+
+    def paginate_queryset(self, queryset):
+        ids = super().paginate_queryset(queryset.values_list("pk", flat=True))
+        return None if ids is None else selectors.claims_with_links(list(ids))
+
+
+class ClaimListApi(ClaimPages, ListAPIView):
+    """Claims with their badge; filter by concept, badge, source or status."""
+
+    permission_classes = [AllowAny]
+    serializer_class = ClaimOutput
+
+    class FilterInput(serializers.Serializer):
+        concept = serializers.CharField(
+            required=False, max_length=300, help_text="alignment/rlhf or concept:alignment/rlhf"
+        )
+        badge = serializers.ChoiceField(choices=Badge.choices, required=False)
+        source = serializers.CharField(
+            required=False, max_length=130, help_text="A source key, e.g. ouyang-2022-instructgpt"
+        )
+        status = serializers.ChoiceField(choices=Claim.Status.choices, required=False)
+
+        def validate_concept(self, value: str) -> str:
+            if selectors.concept_filter(value) is None:
+                raise serializers.ValidationError("Expected a concept as area/slug.")
+            return value
+
+    def get_queryset(self):
+        filters = self.FilterInput(data=self.request.query_params)
+        filters.is_valid(raise_exception=True)
+        return selectors.claim_list(user=self.request.user, **filters.validated_data)
+
+    @extend_schema(parameters=[FilterInput], summary="List claims with badges")
+    def get(self, request, *args, **kwargs):
+        return super().get(request, *args, **kwargs)
+
+
+class ReviewQueueApi(ClaimPages, ListAPIView):
+    """Claims waiting for a review (unreviewed or stale), longest-waiting first."""
+
+    permission_classes = [AllowAny]
+    serializer_class = ClaimOutput
+
+    def get_queryset(self):
+        return selectors.review_queue(user=self.request.user)
+
+    @extend_schema(summary="The review queue")
+    def get(self, request, *args, **kwargs):
+        return super().get(request, *args, **kwargs)
+
+
+class ClaimDetailApi(APIView):
+    permission_classes = [AllowAny]
+
+    @extend_schema(
+        responses={200: ClaimDetailOutput, 404: OpenApiResponse(description="No such claim")},
+        summary="A claim with its sources, witnesses, badge and reviews (newest first)",
+    )
+    def get(self, request, claim_id: int):
+        claim = selectors.claim_detail(user=request.user, claim_id=claim_id)
+        if claim is None:
+            raise NotFound("No claim has this id.")
+        return Response(ClaimDetailOutput(claim, context={"request": request}).data)
+
+
+class ClaimReviewsApi(ListAPIView):
+    """The claim's reviews, newest first; reviewers append one with POST."""
+
+    permission_classes = [IsReviewerOrReadOnly]
+    serializer_class = ReviewOutput
+
+    class Input(serializers.Serializer):
+        verdict = serializers.ChoiceField(choices=ClaimReview.Verdict.choices)
+        summary = serializers.CharField(max_length=8000)
+        scope_covers = serializers.CharField(
+            max_length=2000, help_text="What the review checked ('Reviews only …')."
+        )
+        scope_excludes = serializers.CharField(
+            max_length=2000, help_text="What it does not certify ('It does not certify …')."
+        )
+        sources_checked = serializers.ListField(
+            child=serializers.CharField(max_length=130), max_length=50, required=False
+        )
+        witnesses_checked = serializers.ListField(
+            child=serializers.CharField(max_length=300), max_length=50, required=False
+        )
+        reviewer_label = serializers.CharField(
+            max_length=100, required=False, help_text="Defaults to your username."
+        )
+        reviewed_on = serializers.DateField(required=False, help_text="Defaults to today.")
+        fingerprint = serializers.RegexField(
+            r"^[0-9a-f]{64}$",
+            required=False,
+            help_text="The claim fingerprint you reviewed; refused if the claim changed since.",
+        )
+
+        def to_internal_value(self, data):
+            unknown = {}
+            if hasattr(data, "keys"):
+                for name in sorted(set(data.keys()) - set(self.fields)):
+                    unknown[name] = (
+                        "The reviewer is the authenticated user; it cannot be set."
+                        if name in {"reviewer", "reviewer_id", "user"}
+                        else "Unknown field."
+                    )
+            try:
+                value = super().to_internal_value(data)
+            except serializers.ValidationError as exc:
+                raise serializers.ValidationError({**exc.detail, **unknown}) from exc
+            if unknown:
+                raise serializers.ValidationError(unknown)
+            return value
+
+    def _claim(self) -> Claim:
+        if not hasattr(self, "claim"):
+            self.claim = selectors.claim_get(
+                user=self.request.user, claim_id=self.kwargs["claim_id"]
+            )
+        if self.claim is None:
+            raise NotFound("No claim has this id.")
+        return self.claim
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):  # schema generation: no claim in the URL
+            return ClaimReview.objects.none()
+        return selectors.review_list(claim=self._claim())
+
+    def get_serializer_context(self):
+        if getattr(self, "swagger_fake_view", False):
+            return super().get_serializer_context()
+        return {**super().get_serializer_context(), "claim": self._claim()}
+
+    @extend_schema(
+        responses={
+            200: ReviewOutput(many=True),
+            404: OpenApiResponse(description="No such claim, or no such page"),
+        },
+        summary="A claim's reviews, newest first",
+    )
+    def get(self, request, *args, **kwargs):
+        return super().get(request, *args, **kwargs)
+
+    @extend_schema(
+        request=Input,
+        responses={
+            201: ReviewOutput,
+            400: OpenApiResponse(description="A message per invalid field"),
+            401: OpenApiResponse(description="Not authenticated"),
+            403: OpenApiResponse(description="Not a reviewer"),
+            404: OpenApiResponse(description="No such claim"),
+            409: OpenApiResponse(description="Another review was appended at the same moment"),
+        },
+        summary="Record a review (append-only)",
+    )
+    def post(self, request, claim_id: int):
+        claim = self._claim()
+        data = self.Input(data=request.data)
+        data.is_valid(raise_exception=True)
+        try:
+            review = review_record(claim=claim, reviewer=request.user, **data.validated_data)
+        except IntegrityError:
+            return Response(
+                {"detail": "Another review was recorded at the same moment; read and retry."},
+                status=status.HTTP_409_CONFLICT,
+            )
+        return Response(
+            ReviewOutput(review, context={"claim": claim}).data, status=status.HTTP_201_CREATED
+        )
+
+
+class ClaimReviewDetailApi(APIView):
+    permission_classes = [AllowAny]
+
+    @extend_schema(
+        responses={200: ReviewOutput, 404: OpenApiResponse(description="No such review")},
+        summary="One review",
+    )
+    def get(self, request, claim_id: int, review_id: int):
+        claim = selectors.claim_get(user=request.user, claim_id=claim_id)
+        review = selectors.review_list(claim=claim).filter(pk=review_id).first() if claim else None
+        if review is None:
+            raise NotFound("No review of this claim has this id.")
+        return Response(ReviewOutput(review, context={"claim": claim}).data)
+
+
+class JsonLdRenderer(JSONRenderer):
+    media_type = "application/ld+json"
+    format = "jsonld"
+
+
+class FirstRenderer(BaseContentNegotiation):
+    """The .jsonld URL names its format: answer JSON-LD whatever the Accept header says."""
+
+    def select_parser(self, request, parsers):
+        return parsers[0] if parsers else None
+
+    def select_renderer(self, request, renderers, format_suffix=None):
+        return renderers[0], renderers[0].media_type
+
+
+RATING = {
+    ClaimReview.Verdict.DISPUTED: 1,
+    ClaimReview.Verdict.NEEDS_CHANGES: 2,
+    ClaimReview.Verdict.SOURCE_CHECKED: 3,
+    ClaimReview.Verdict.SUBSTANTIVELY_REVIEWED: 4,
+}
+
+
+def claim_review_jsonld(*, claim: Claim, review: ClaimReview, request) -> dict:
+    """schema.org ClaimReview for a review; its ``text`` states the scope."""
+    stale = selectors.review_is_stale(review=review, claim=claim)
+    sources = {link["key"]: link for link in claim.source_links}
+    rating_name = review.get_verdict_display()
+    if stale:
+        rating_name = f"Stale: {rating_name.lower()} for an earlier version of the claim"
+    claim_url = request.build_absolute_uri(f"/api/v1/claims/{claim.pk}/")
+    return {
+        "@context": "https://schema.org",
+        "@type": "ClaimReview",
+        "@id": f"{claim_url}reviews/{review.pk}/",
+        "url": f"{claim_url}reviews/{review.pk}/",
+        "identifier": f"{claim.key}@review-{review.sequence}",
+        "claimReviewed": claim.text,
+        "itemReviewed": {
+            "@type": "Claim",
+            "identifier": claim.key,
+            "text": claim.text,
+            "url": claim_url,
+            "appearance": {
+                "@type": "CreativeWork",
+                "name": claim.concept.title,
+                "identifier": claim.concept.key,
+            },
+        },
+        "reviewRating": {
+            "@type": "Rating",
+            "ratingValue": RATING[review.verdict],
+            "bestRating": 4,
+            "worstRating": 1,
+            "alternateName": rating_name,
+        },
+        "author": {
+            "@type": "Person",
+            "name": review.reviewer_label,
+            "identifier": review.reviewer.get_username(),
+        },
+        "datePublished": review.reviewed_on.isoformat(),
+        "reviewBody": review.summary,
+        "text": review.scope_text,
+        "creativeWorkStatus": "stale" if stale else "current",
+        "citation": [
+            {
+                "@type": "CreativeWork",
+                "identifier": f"source:{key}",
+                "name": sources[key]["title"] if key in sources else key,
+                **({"url": sources[key]["url"]} if key in sources and sources[key]["url"] else {}),
+            }
+            for key in review.sources_checked
+        ],
+    }
+
+
+class ClaimReviewJsonLdApi(APIView):
+    permission_classes = [AllowAny]
+    renderer_classes = [JsonLdRenderer]
+    content_negotiation_class = FirstRenderer
+
+    @extend_schema(
+        responses={
+            (200, "application/ld+json"): OpenApiResponse(
+                OpenApiTypes.OBJECT, description="schema.org ClaimReview of the latest review"
+            ),
+            (404, "application/ld+json"): OpenApiResponse(
+                description="No such claim, or no review yet"
+            ),
+        },
+        parameters=[OpenApiParameter("claim_id", int, OpenApiParameter.PATH)],
+        summary="The latest review as schema.org ClaimReview (JSON-LD)",
+        operation_id="v1_claims_claim_review_jsonld",
+    )
+    def get(self, request, claim_id: int):
+        claim = selectors.claim_detail(user=request.user, claim_id=claim_id, reviews=False)
+        if claim is None:
+            raise NotFound("No claim has this id.")
+        if claim.latest_review is None:
+            raise NotFound("This claim has no review yet.")
+        return Response(
+            claim_review_jsonld(claim=claim, review=claim.latest_review, request=request)
+        )

@@ -1,0 +1,475 @@
+"""Every write to the claims registry, each in one transaction.
+
+The API, the admin, the content loader and the signal handlers all come through here, so a
+fingerprint or a review's link in its chain is computed in one place.
+"""
+
+import datetime
+from collections.abc import Iterable, Sequence
+
+from django.contrib.auth import get_user_model
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.db.models import OuterRef, Prefetch, Subquery
+from django.utils import timezone
+
+from concepts.models import Concept, ConceptObject, Source, SourceSnapshot
+from learning_platform.roles import is_reviewer
+
+from .chain import fingerprint_compute, review_hash_of
+from .models import Claim, ClaimReview, ClaimSource, ClaimVerification, ClaimWitness
+
+# The account content-file reviews are attributed to. It cannot log in.
+CONTENT_IMPORT_USERNAME = "content-import"
+
+# Verdicts that certify a source was read: they must name the sources they checked.
+SOURCE_VERDICTS = (ClaimReview.Verdict.SUBSTANTIVELY_REVIEWED, ClaimReview.Verdict.SOURCE_CHECKED)
+
+
+# Fingerprints ---------------------------------------------------------------------------------
+
+
+def _latest_snapshot_sha() -> Subquery:
+    return Subquery(
+        SourceSnapshot.objects.filter(source=OuterRef("source"))
+        .order_by("-created_at", "-id")
+        .values("sha256")[:1]
+    )
+
+
+def _claims_with_fingerprint_inputs(claim_ids: Iterable[int]):
+    return Claim.objects.filter(pk__in=list(claim_ids)).prefetch_related(
+        Prefetch(
+            "claim_sources",
+            queryset=ClaimSource.objects.select_related("source").annotate(
+                snapshot_sha=_latest_snapshot_sha()
+            ),
+        ),
+        Prefetch(
+            "claim_witnesses",
+            queryset=ClaimWitness.objects.select_related("concept_object__concept"),
+        ),
+    )
+
+
+def _fingerprint_of(claim: Claim) -> str:
+    return fingerprint_compute(
+        text=claim.text,
+        sources=[
+            (link.source.key, link.locator, link.snapshot_sha or "")
+            for link in claim.claim_sources.all()
+        ],
+        witnesses=[
+            (link.concept_object.key, link.concept_object.content_hash)
+            for link in claim.claim_witnesses.all()
+        ],
+    )
+
+
+def claim_fingerprint(*, claim: Claim) -> str:
+    """The claim's fingerprint as its rows stand now: text, source snapshots, witness bodies."""
+    return _fingerprint_of(_claims_with_fingerprint_inputs([claim.pk]).get())
+
+
+def claim_fingerprint_refresh(*, claim_ids: Iterable[int]) -> list[int]:
+    """Recompute and store the fingerprints of these claims; answer the ids that changed.
+
+    A changed fingerprint is what makes a claim's earlier reviews stale.
+    """
+    ids = {claim_id for claim_id in claim_ids if claim_id is not None}
+    if not ids:
+        return []
+    now = timezone.now()
+    changed = []
+    for claim in _claims_with_fingerprint_inputs(ids):
+        fingerprint = _fingerprint_of(claim)
+        if fingerprint != claim.fingerprint:
+            Claim.objects.filter(pk=claim.pk).update(
+                fingerprint=fingerprint, fingerprint_changed_at=now
+            )
+            changed.append(claim.pk)
+    return changed
+
+
+def _refreshed(claim: Claim) -> Claim:
+    claim.refresh_from_db(
+        fields=[
+            "fingerprint",
+            "fingerprint_changed_at",
+            "latest_review",
+            "latest_review_fingerprint",
+            "latest_review_verdict",
+        ]
+    )
+    return claim
+
+
+# Claims ---------------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def claim_save(*, claim: Claim) -> Claim:
+    """Validate and save a claim (new or edited), then bring its fingerprint up to date."""
+    claim.full_clean()
+    claim.save()
+    claim_fingerprint_refresh(claim_ids=[claim.pk])
+    return _refreshed(claim)
+
+
+@transaction.atomic
+def claim_create(
+    *,
+    concept: Concept,
+    key: str,
+    text: str,
+    status: str = Claim.Status.DRAFT,
+    support_note: str = "",
+    order: int = 0,
+    sources: Sequence[tuple[Source, str]] = (),
+    witnesses: Sequence[ConceptObject] = (),
+) -> Claim:
+    claim = Claim(
+        concept=concept,
+        key=key,
+        text=text,
+        status=status,
+        support_note=support_note,
+        order=order,
+    )
+    claim_save(claim=claim)
+    claim_sources_set(claim=claim, sources=sources)
+    claim_witnesses_set(claim=claim, witnesses=witnesses)
+    return _refreshed(claim)
+
+
+CLAIM_EDITABLE_FIELDS = ("key", "concept", "text", "status", "support_note", "order")
+
+
+@transaction.atomic
+def claim_update(*, claim: Claim, **fields) -> Claim:
+    unknown = sorted(set(fields) - set(CLAIM_EDITABLE_FIELDS))
+    if unknown:
+        raise ValidationError({name: "This field cannot be changed here." for name in unknown})
+    for name, value in fields.items():
+        setattr(claim, name, value)
+    return claim_save(claim=claim)
+
+
+@transaction.atomic
+def claim_sources_set(*, claim: Claim, sources: Sequence[tuple[Source, str]]) -> Claim:
+    """Make the claim rest on exactly these (source, locator) pairs, in this order."""
+    wanted = {
+        source.pk: (order, source, locator) for order, (source, locator) in enumerate(sources)
+    }
+    errors = []
+    for link in list(claim.claim_sources.all()):
+        if link.source_id not in wanted:
+            link.delete()
+            continue
+        order, _, locator = wanted.pop(link.source_id)
+        if (link.order, link.locator) != (order, locator):
+            link.order, link.locator = order, locator
+            link.save()
+    for order, source, locator in wanted.values():
+        link = ClaimSource(claim=claim, source=source, locator=locator, order=order)
+        try:
+            link.full_clean()
+        except ValidationError as exc:
+            errors.extend(exc.messages)
+            continue
+        link.save()
+    if errors:
+        raise ValidationError({"sources": errors})
+    return _refreshed(claim)
+
+
+@transaction.atomic
+def claim_witnesses_set(*, claim: Claim, witnesses: Sequence[ConceptObject]) -> Claim:
+    """Make the claim's witnesses exactly these objects, in this order."""
+    wanted = {witness.pk: (order, witness) for order, witness in enumerate(witnesses)}
+    errors = []
+    for link in list(claim.claim_witnesses.all()):
+        if link.concept_object_id not in wanted:
+            link.delete()
+            continue
+        order, _ = wanted.pop(link.concept_object_id)
+        if link.order != order:
+            link.order = order
+            link.save()
+    for order, witness in wanted.values():
+        link = ClaimWitness(claim=claim, concept_object=witness, order=order)
+        try:
+            link.full_clean()
+        except ValidationError as exc:
+            errors.extend(exc.messages)
+            continue
+        link.save()
+    if errors:
+        raise ValidationError({"witnesses": errors})
+    return _refreshed(claim)
+
+
+# Reviews --------------------------------------------------------------------------------------
+
+
+def _claim_source_keys(claim: Claim) -> set[str]:
+    return set(ClaimSource.objects.filter(claim=claim).values_list("source__key", flat=True))
+
+
+def _claim_witness_keys(claim: Claim) -> set[str]:
+    links = ClaimWitness.objects.filter(claim=claim).select_related("concept_object__concept")
+    return {link.concept_object.key for link in links}
+
+
+def _normalised_keys(keys: Iterable[str], prefix: str = "") -> list[str]:
+    cleaned = []
+    for key in keys:
+        key = str(key).strip()
+        if prefix and key.startswith(prefix):
+            key = key[len(prefix) :]
+        cleaned.append(key)
+    return sorted(set(cleaned))
+
+
+def review_validate(
+    *,
+    claim: Claim,
+    verdict: str,
+    summary: str,
+    scope_covers: str,
+    scope_excludes: str,
+    sources_checked: Iterable[str] = (),
+    witnesses_checked: Iterable[str] = (),
+) -> dict:
+    """Check a review's content against the claim; answer it normalised or raise per field."""
+    errors: dict[str, str] = {}
+    if verdict not in ClaimReview.Verdict.values:
+        errors["verdict"] = f"{verdict!r} is not one of: {', '.join(ClaimReview.Verdict.values)}."
+    for name, value in (
+        ("summary", summary),
+        ("scope_covers", scope_covers),
+        ("scope_excludes", scope_excludes),
+    ):
+        if not (value or "").strip():
+            errors[name] = "This field is required and cannot be blank."
+    sources = _normalised_keys(sources_checked, prefix="source:")
+    witnesses = _normalised_keys(witnesses_checked)
+    known_sources = _claim_source_keys(claim)
+    unknown_sources = [key for key in sources if key not in known_sources]
+    if unknown_sources:
+        errors["sources_checked"] = f"Not a source of this claim: {', '.join(unknown_sources)}."
+    elif verdict in SOURCE_VERDICTS and not sources:
+        errors["sources_checked"] = "Name the sources this verdict checked."
+    known_witnesses = _claim_witness_keys(claim)
+    unknown_witnesses = [key for key in witnesses if key not in known_witnesses]
+    if unknown_witnesses:
+        errors["witnesses_checked"] = (
+            f"Not a witness of this claim: {', '.join(unknown_witnesses)}."
+        )
+    if errors:
+        raise ValidationError(errors)
+    return {
+        "verdict": verdict,
+        "summary": summary.strip(),
+        "scope_covers": scope_covers.strip(),
+        "scope_excludes": scope_excludes.strip(),
+        "sources_checked": sources,
+        "witnesses_checked": witnesses,
+    }
+
+
+def reviewer_label_validate(*, reviewer, reviewer_label: str | None) -> str:
+    """The label is the reviewer's username, or the username with a '+' suffix (rita+oracle).
+
+    The reviewer of record is always the authenticated user; the label may describe how they
+    reviewed but can never name somebody else.
+    """
+    username = reviewer.get_username()
+    label = (reviewer_label or "").strip() or username
+    if label != username and not label.startswith(f"{username}+"):
+        raise ValidationError(
+            {
+                "reviewer_label": (
+                    f"A review is recorded as {username}: the label must be {username!r} "
+                    f"or start with {username + '+'!r}."
+                )
+            }
+        )
+    if len(label) > ClaimReview._meta.get_field("reviewer_label").max_length:
+        raise ValidationError({"reviewer_label": "The label is too long."})
+    return label
+
+
+def _review_append(
+    *,
+    claim: Claim,
+    reviewer,
+    reviewer_label: str,
+    reviewed_on: datetime.date,
+    fingerprint: str,
+    **content,
+) -> ClaimReview:
+    """Add the next link to the claim's chain. The caller holds the lock on the claim row."""
+    head = (
+        ClaimReview.objects.filter(claim=claim).order_by("-sequence").only("sequence", "hash")
+    ).first()
+    review = ClaimReview(
+        claim=claim,
+        sequence=head.sequence + 1 if head else 1,
+        previous_hash=head.hash if head else "",
+        reviewer=reviewer,
+        reviewer_label=reviewer_label,
+        reviewed_on=reviewed_on,
+        fingerprint=fingerprint,
+        **content,
+    )
+    review.hash = review_hash_of(review, claim_key=claim.key)
+    review.full_clean()
+    review.save()
+    Claim.objects.filter(pk=claim.pk).update(
+        latest_review=review,
+        latest_review_fingerprint=review.fingerprint,
+        latest_review_verdict=review.verdict,
+    )
+    return review
+
+
+def _locked_with_current_fingerprint(claim: Claim) -> tuple[Claim, str]:
+    # The row lock serialises appends to one claim's chain: a second writer waits here and then
+    # reads the head the first one wrote. (SQLite's IMMEDIATE transactions serialise anyway.)
+    locked = Claim.objects.select_for_update().get(pk=claim.pk)
+    current = claim_fingerprint(claim=locked)
+    if current != locked.fingerprint:
+        Claim.objects.filter(pk=locked.pk).update(
+            fingerprint=current, fingerprint_changed_at=timezone.now()
+        )
+        locked.fingerprint = current
+    return locked, current
+
+
+@transaction.atomic
+def review_record(
+    *,
+    claim: Claim,
+    reviewer,
+    verdict: str,
+    summary: str,
+    scope_covers: str,
+    scope_excludes: str,
+    sources_checked: Iterable[str] = (),
+    witnesses_checked: Iterable[str] = (),
+    reviewer_label: str | None = None,
+    reviewed_on: datetime.date | None = None,
+    fingerprint: str | None = None,
+) -> ClaimReview:
+    """Append a review by ``reviewer`` (the authenticated user) to the claim's chain.
+
+    ``fingerprint``, when given, is the fingerprint the reviewer read: if the claim has changed
+    since, the review is refused rather than certifying content nobody looked at.
+    """
+    if not is_reviewer(reviewer):
+        raise PermissionDenied("Only reviewers may record reviews.")
+    label = reviewer_label_validate(reviewer=reviewer, reviewer_label=reviewer_label)
+    today = timezone.localdate()
+    reviewed_on = reviewed_on or today
+    if reviewed_on > today:
+        raise ValidationError({"reviewed_on": "A review cannot be dated in the future."})
+    locked, current = _locked_with_current_fingerprint(claim)
+    if fingerprint is not None and fingerprint != current:
+        raise ValidationError(
+            {
+                "fingerprint": (
+                    "The claim has changed since this fingerprint was read; read it again "
+                    f"(its fingerprint is now {current})."
+                )
+            }
+        )
+    content = review_validate(
+        claim=locked,
+        verdict=verdict,
+        summary=summary,
+        scope_covers=scope_covers,
+        scope_excludes=scope_excludes,
+        sources_checked=sources_checked,
+        witnesses_checked=witnesses_checked,
+    )
+    review = _review_append(
+        claim=locked,
+        reviewer=reviewer,
+        reviewer_label=label,
+        reviewed_on=reviewed_on,
+        fingerprint=current,
+        **content,
+    )
+    _refreshed(claim)
+    return review
+
+
+def content_import_user():
+    """The account content-file reviews are recorded under: inactive, with no password."""
+    user_model = get_user_model()
+    user, created = user_model.objects.get_or_create(
+        username=CONTENT_IMPORT_USERNAME, defaults={"is_active": False}
+    )
+    if created:
+        user.set_unusable_password()
+        user.save(update_fields=["password"])
+    return user
+
+
+@transaction.atomic
+def review_import(
+    *,
+    claim: Claim,
+    reviewer_label: str,
+    reviewed_on: datetime.date,
+    fingerprint: str | None = None,
+    **content,
+) -> ClaimReview:
+    """Append a review read from the content files, attributed to the content-import account.
+
+    ``fingerprint`` is the one the file says was reviewed: if the claim has changed since, the
+    imported review is stale from the start. Without one, the current fingerprint is used.
+    """
+    if not (reviewer_label or "").strip():
+        raise ValidationError({"reviewer_label": "This field is required."})
+    locked, current = _locked_with_current_fingerprint(claim)
+    values = review_validate(claim=locked, **content)
+    review = _review_append(
+        claim=locked,
+        reviewer=content_import_user(),
+        reviewer_label=reviewer_label.strip(),
+        reviewed_on=reviewed_on,
+        fingerprint=fingerprint or current,
+        **values,
+    )
+    _refreshed(claim)
+    return review
+
+
+# Verifications --------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def claim_verification_record(
+    *,
+    claim: Claim,
+    outcome: str,
+    invariant: str,
+    result_hash: str,
+    witness_code_version: str,
+    verified_by=None,
+) -> ClaimVerification:
+    """Record that running the claim's demo witness did or did not show the invariant."""
+    verification = ClaimVerification(
+        claim=claim,
+        outcome=outcome,
+        invariant=invariant,
+        result_hash=result_hash,
+        witness_code_version=witness_code_version,
+        fingerprint=claim_fingerprint(claim=claim),
+        verified_by=verified_by,
+    )
+    verification.full_clean()
+    verification.save()
+    return verification

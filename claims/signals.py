@@ -1,0 +1,74 @@
+"""Keep claim fingerprints current whatever changes what they cover, in the same transaction.
+
+A claim's fingerprint covers its text, its sources (key, locator, current snapshot hash) and its
+witnesses (key and content). Any save or delete that touches one of those, through the admin,
+the content loader or a service, refreshes the fingerprints of the claims concerned.
+"""
+
+from django.db.models.signals import post_delete, post_save
+
+from concepts.models import Concept, ConceptObject, Source, SourceSnapshot
+
+from .models import Claim, ClaimSource, ClaimWitness
+from .services import claim_fingerprint_refresh
+
+
+def _claim_saved(sender, instance: Claim, raw: bool = False, **kwargs) -> None:
+    if not raw:
+        claim_fingerprint_refresh(claim_ids=[instance.pk])
+
+
+def _link_changed(sender, instance, raw: bool = False, **kwargs) -> None:
+    if not raw:
+        claim_fingerprint_refresh(claim_ids=[instance.claim_id])
+
+
+def _source_changed(sender, instance: Source, raw: bool = False, **kwargs) -> None:
+    if not raw:
+        ids = ClaimSource.objects.filter(source_id=instance.pk).values_list("claim_id", flat=True)
+        claim_fingerprint_refresh(claim_ids=list(ids))
+
+
+def _snapshot_changed(sender, instance: SourceSnapshot, raw: bool = False, **kwargs) -> None:
+    if not raw:
+        ids = ClaimSource.objects.filter(source_id=instance.source_id).values_list(
+            "claim_id", flat=True
+        )
+        claim_fingerprint_refresh(claim_ids=list(ids))
+
+
+def _object_changed(sender, instance: ConceptObject, raw: bool = False, **kwargs) -> None:
+    if not raw:
+        ids = ClaimWitness.objects.filter(concept_object_id=instance.pk).values_list(
+            "claim_id", flat=True
+        )
+        claim_fingerprint_refresh(claim_ids=list(ids))
+
+
+def _concept_changed(sender, instance: Concept, raw: bool = False, created=False, **kwargs):
+    # Witness keys name the concept's path: renaming it changes them.
+    if not raw and not created:
+        ids = ClaimWitness.objects.filter(concept_object__concept_id=instance.pk).values_list(
+            "claim_id", flat=True
+        )
+        claim_fingerprint_refresh(claim_ids=list(ids))
+
+
+def connect() -> None:
+    post_save.connect(_claim_saved, sender=Claim, dispatch_uid="claims.claim_saved")
+    for model in (ClaimSource, ClaimWitness):
+        for signal in (post_save, post_delete):
+            signal.connect(
+                _link_changed,
+                sender=model,
+                dispatch_uid=f"claims.{model.__name__}.{signal is post_save}",
+            )
+    post_save.connect(_source_changed, sender=Source, dispatch_uid="claims.source_changed")
+    for signal in (post_save, post_delete):
+        signal.connect(
+            _snapshot_changed,
+            sender=SourceSnapshot,
+            dispatch_uid=f"claims.snapshot_changed.{signal is post_save}",
+        )
+    post_save.connect(_object_changed, sender=ConceptObject, dispatch_uid="claims.object_changed")
+    post_save.connect(_concept_changed, sender=Concept, dispatch_uid="claims.concept_changed")
