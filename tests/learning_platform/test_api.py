@@ -72,3 +72,10 @@ def test_api_errors_are_json_not_html():
     response = APIClient().post("/api/v1/auth/token/", {}, format="json")
     assert response.status_code == 400
     assert response["Content-Type"].startswith("application/json")
+
+
+def test_unknown_api_url_is_a_json_404(anon_client):
+    """A URL that matches no API route answers a JSON 404, not an HTML page."""
+    response = anon_client.get("/api/v1/claims/not-a-number/")
+    assert response.status_code == 404
+    assert response.json() == {"detail": "Not found."}
