@@ -2,12 +2,16 @@
 
 Reviews are shown read-only, with stale ones marked. Nobody, superusers included, can change or
 delete one here; a new review goes through claims.services.review_record with the logged-in user
-as its reviewer (the form has no reviewer field).
+as its reviewer (the form has no reviewer field). The review queue (unreviewed and stale claims,
+longest-waiting first) is a page of the claim admin, read by the same selector as the API.
 """
 
 from django import forms
 from django.contrib import admin, messages
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
 from django.utils.html import format_html
 
 from learning_platform.roles import is_reviewer
@@ -16,14 +20,20 @@ from . import selectors
 from .models import Badge, Claim, ClaimReview, ClaimSource, ClaimVerification, ClaimWitness
 from .services import review_record, review_validate, reviewer_label_validate
 
+REVIEW_QUEUE_PAGE_SIZE = 100
+
 
 def _can_review(request) -> bool:
     return request.user.has_perm("claims.add_claimreview") and is_reviewer(request.user)
 
 
+def _stale_mark(text: str) -> str:
+    return format_html('<strong class="stale" style="color:#b45309">{}</strong>', text)
+
+
 def _state(review: ClaimReview, claim: Claim) -> str:
     if selectors.review_is_stale(review=review, claim=claim):
-        return format_html('<strong style="color:#b45309">{}</strong>', "stale")
+        return _stale_mark("stale")
     return "current"
 
 
@@ -205,7 +215,7 @@ class ClaimAdmin(admin.ModelAdmin):
     list_filter = [BadgeFilter, "status", "concept"]
     search_fields = ["key", "text"]
     list_select_related = ["concept", "latest_review"]
-    readonly_fields = ["fingerprint", "badge", "latest_review"]
+    readonly_fields = ["fingerprint", "badge", "latest_review_display"]
     fields = [
         "concept",
         "key",
@@ -215,7 +225,7 @@ class ClaimAdmin(admin.ModelAdmin):
         "order",
         "badge",
         "fingerprint",
-        "latest_review",
+        "latest_review_display",
     ]
 
     def get_queryset(self, request):
@@ -224,9 +234,53 @@ class ClaimAdmin(admin.ModelAdmin):
     def get_inlines(self, request, obj):
         return [ClaimSourceInline, ClaimWitnessInline, ReviewRecordInline, ReviewHistoryInline]
 
+    def get_urls(self):
+        return [
+            path(
+                "review-queue/",
+                self.admin_site.admin_view(self.review_queue_view),
+                name="claims_claim_review_queue",
+            ),
+            *super().get_urls(),
+        ]
+
+    def review_queue_view(self, request):
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        queue = selectors.review_queue(user=request.user).select_related("concept", "latest_review")
+        page = Paginator(queue, REVIEW_QUEUE_PAGE_SIZE).get_page(request.GET.get("p"))
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "title": "Review queue",
+            "page": page,
+            "rows": [(claim, Badge(claim.badge).label) for claim in page],
+        }
+        return TemplateResponse(request, "admin/claims/claim/review_queue.html", context)
+
     @admin.display(description="badge", ordering="badge")
     def badge(self, claim: Claim) -> str:
-        return Badge(selectors.claim_badge(claim=claim)).label if claim.pk else "—"
+        if claim.pk is None:
+            return "—"
+        badge = selectors.claim_badge(claim=claim)
+        label = Badge(badge).label
+        return _stale_mark(label) if badge == Badge.STALE else label
+
+    @admin.display(description="latest review")
+    def latest_review_display(self, claim: Claim) -> str:
+        review = claim.latest_review if claim.pk else None
+        if review is None:
+            return "—"
+        url = reverse("admin:claims_claimreview_change", args=[review.pk])
+        verdict = ClaimReview.Verdict(review.verdict).label
+        return format_html(
+            '<a href="{}">#{}</a>: {} by {} on {}',
+            url,
+            review.sequence,
+            verdict,
+            review.reviewer_label,
+            review.reviewed_on,
+        )
 
     @admin.display(description="last reviewed", ordering="latest_review__reviewed_on")
     def latest_reviewed_on(self, claim: Claim):

@@ -20,11 +20,11 @@ from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from learning_platform.roles import is_reviewer
+from learning_platform.roles import is_editor, is_reviewer
 
 from . import selectors
-from .models import Badge, Claim, ClaimReview
-from .services import review_record
+from .models import Badge, Claim, ClaimReview, ClaimVerification
+from .services import claim_verify, review_record
 
 
 class IsReviewerOrReadOnly(BasePermission):
@@ -32,6 +32,13 @@ class IsReviewerOrReadOnly(BasePermission):
 
     def has_permission(self, request, view) -> bool:
         return request.method in SAFE_METHODS or is_reviewer(request.user)
+
+
+class IsEditorOrReviewer(BasePermission):
+    message = "Only editors and reviewers may verify claims."
+
+    def has_permission(self, request, view) -> bool:
+        return is_editor(request.user) or is_reviewer(request.user)
 
 
 # Output ---------------------------------------------------------------------------------------
@@ -78,6 +85,7 @@ class ReviewOutput(serializers.ModelSerializer):
             "stale",
             "previous_hash",
             "hash",
+            "verification_seen",
         ]
 
     def get_stale(self, review: ClaimReview) -> bool:
@@ -94,6 +102,27 @@ class LatestReviewOutput(serializers.Serializer):
     stale = serializers.BooleanField()
 
 
+class VerificationOutput(serializers.ModelSerializer):
+    stale = serializers.SerializerMethodField()
+
+    class Meta:
+        model = ClaimVerification
+        fields = [
+            "id",
+            "outcome",
+            "invariant",
+            "result_hash",
+            "witness_code_version",
+            "fingerprint",
+            "verified_at",
+            "stale",
+        ]
+
+    def get_stale(self, verification: ClaimVerification) -> bool:
+        """True when the claim has changed since its witnesses were verified."""
+        return verification.fingerprint != verification.claim.fingerprint
+
+
 class ClaimOutput(serializers.ModelSerializer):
     url = serializers.SerializerMethodField()
     concept = serializers.CharField(source="concept.key")
@@ -104,6 +133,7 @@ class ClaimOutput(serializers.ModelSerializer):
     sources = serializers.SerializerMethodField()
     witnesses = serializers.SerializerMethodField()
     latest_review = serializers.SerializerMethodField()
+    latest_verification = serializers.SerializerMethodField()
     reviews_url = serializers.SerializerMethodField()
     claim_review_url = serializers.SerializerMethodField()
 
@@ -123,6 +153,7 @@ class ClaimOutput(serializers.ModelSerializer):
             "sources",
             "witnesses",
             "latest_review",
+            "latest_verification",
             "reviews_url",
             "claim_review_url",
         ]
@@ -171,6 +202,14 @@ class ClaimOutput(serializers.ModelSerializer):
             "reviewed_on": review.reviewed_on,
             "stale": selectors.review_is_stale(review=review, claim=claim),
         }
+
+    @extend_schema_field(VerificationOutput(allow_null=True))
+    def get_latest_verification(self, claim: Claim) -> dict | None:
+        verification = getattr(claim, "latest_verification", None)
+        if verification is None:
+            return None
+        verification.claim = claim  # already loaded: no query for the staleness check
+        return VerificationOutput(verification).data
 
     @extend_schema_field(LatestReviewOutput(allow_null=True))
     def get_latest_review(self, claim: Claim) -> dict | None:
@@ -292,6 +331,11 @@ class ClaimReviewsApi(ListAPIView):
             r"^[0-9a-f]{64}$",
             required=False,
             help_text="The claim fingerprint you reviewed; refused if the claim changed since.",
+        )
+        verification_seen = serializers.IntegerField(
+            required=False,
+            min_value=1,
+            help_text="The witness verification you saw; defaults to the claim's latest.",
         )
 
         def to_internal_value(self, data):
@@ -487,3 +531,40 @@ class ClaimReviewJsonLdApi(APIView):
         return Response(
             claim_review_jsonld(claim=claim, review=claim.latest_review, request=request)
         )
+
+
+class ClaimVerifyApi(APIView):
+    """Run the claim's demo witnesses in their stored states and record what they show."""
+
+    permission_classes = [IsEditorOrReviewer]
+
+    @extend_schema(
+        request=None,
+        responses={
+            201: VerificationOutput,
+            202: OpenApiResponse(description="Witness runs are still queued or running"),
+            400: OpenApiResponse(description="The claim has no runnable demo witness"),
+            404: OpenApiResponse(description="No such claim"),
+        },
+        summary="Verify a claim with its demo witnesses",
+    )
+    def post(self, request, claim_id: int):
+        claim = selectors.claim_get(user=request.user, claim_id=claim_id)
+        if claim is None:
+            raise NotFound("No claim has this id.")
+        verification, runs = claim_verify(claim=claim, user=request.user)
+        if verification is None:
+            urls = [request.build_absolute_uri(f"/api/v1/demo-runs/{run.pk}/") for run in runs]
+            return Response(
+                {
+                    "detail": "Witness runs are in progress; POST again to record the outcome.",
+                    "runs": [
+                        {"id": str(run.pk), "kind": run.kind, "status": run.status, "url": url}
+                        for run, url in zip(runs, urls, strict=True)
+                    ],
+                },
+                status=status.HTTP_202_ACCEPTED,
+                headers={"Location": urls[0]},
+            )
+        verification.claim = claim
+        return Response(VerificationOutput(verification).data, status=status.HTTP_201_CREATED)

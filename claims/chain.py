@@ -54,10 +54,14 @@ def review_payload(
     fingerprint: str,
     previous_hash: str,
     sequence: int,
+    verification_seen: str = "",
 ) -> dict[str, Any]:
     if isinstance(reviewed_on, datetime.date):
         reviewed_on = reviewed_on.isoformat()
+    # Only reviews that saw a witness verification carry it, so older links keep their hashes.
+    seen = {"verification_seen": verification_seen} if verification_seen else {}
     return {
+        **seen,
         "claim": claim_key,
         "reviewer": reviewer_id,
         "reviewer_label": reviewer_label,
@@ -95,4 +99,5 @@ def review_hash_of(review, *, claim_key: str) -> str:
         fingerprint=review.fingerprint,
         previous_hash=review.previous_hash,
         sequence=review.sequence,
+        verification_seen=review.verification_seen_hash,
     )

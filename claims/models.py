@@ -121,8 +121,29 @@ class Claim(models.Model):
         max_length=64, blank=True, default="", editable=False
     )
     latest_review_verdict = models.CharField(max_length=30, blank=True, default="", editable=False)
+    latest_verification = models.ForeignKey(
+        "ClaimVerification",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        editable=False,
+        related_name="+",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+
+    # Columns only the services write, each with a conditional update: saving an edited claim
+    # from a stale copy must never roll them back.
+    DERIVED_FIELDS = frozenset(
+        {
+            "fingerprint",
+            "fingerprint_changed_at",
+            "latest_review",
+            "latest_review_fingerprint",
+            "latest_review_verdict",
+            "latest_verification",
+        }
+    )
 
     class Meta:
         ordering = ["concept", "order", "id"]
@@ -130,6 +151,15 @@ class Claim(models.Model):
 
     def __str__(self) -> str:
         return self.key
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None and not self._state.adding and "update_fields" not in kwargs:
+            kwargs["update_fields"] = [
+                field.name
+                for field in self._meta.concrete_fields
+                if not field.primary_key and field.name not in self.DERIVED_FIELDS
+            ]
+        super().save(*args, **kwargs)
 
     @property
     def anchor(self) -> str:
@@ -259,6 +289,16 @@ class ClaimReview(AppendOnlyModel):
     previous_hash = models.CharField(max_length=64, blank=True)
     hash = models.CharField(max_length=64, unique=True)
     recorded_at = models.DateTimeField(default=timezone.now)
+    verification_seen = models.ForeignKey(
+        "ClaimVerification",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="reviews_seeing",
+        help_text="The claim's latest witness verification when the review was recorded.",
+    )
+    # Its result hash, chained into the review's own hash.
+    verification_seen_hash = models.CharField(max_length=64, blank=True)
 
     class Meta(AppendOnlyModel.Meta):
         ordering = ["claim", "-sequence"]

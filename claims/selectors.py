@@ -14,7 +14,7 @@ from learning_platform.objects import ResolvedObject
 from learning_platform.roles import is_editor, is_reviewer
 
 from .chain import review_hash_of
-from .models import Badge, Claim, ClaimReview, ClaimSource, ClaimWitness
+from .models import Badge, Claim, ClaimReview, ClaimSource, ClaimVerification, ClaimWitness
 
 V = ClaimReview.Verdict
 VERDICT_BADGE = {
@@ -145,7 +145,12 @@ def claims_with_links(claims: QuerySet[Claim] | list[int], *, reviews: bool = Fa
             .order_by("claim_id", "-sequence")
         ):
             history[review.claim_id].append(review)
+    verified_ids = [
+        claim.latest_verification_id for claim in loaded if claim.latest_verification_id
+    ]
+    verifications = ClaimVerification.objects.in_bulk(verified_ids) if verified_ids else {}
     for claim in loaded:
+        claim.latest_verification = verifications.get(claim.latest_verification_id)
         claim.latest_review = latest.get(claim.latest_review_id)
         claim.source_links = sources[claim.pk]
         claim.witness_links = witnesses[claim.pk]

@@ -16,7 +16,7 @@ from django.utils import timezone
 from concepts.models import Concept, ConceptObject, Source, SourceSnapshot
 from learning_platform.roles import is_reviewer
 
-from .chain import fingerprint_compute, review_hash_of
+from .chain import fingerprint_compute, review_hash_of, sha256_json
 from .models import Claim, ClaimReview, ClaimSource, ClaimVerification, ClaimWitness
 
 # The account content-file reviews are attributed to. It cannot log in.
@@ -361,6 +361,7 @@ def review_record(
     reviewer_label: str | None = None,
     reviewed_on: datetime.date | None = None,
     fingerprint: str | None = None,
+    verification_seen: int | None = None,
 ) -> ClaimReview:
     """Append a review by ``reviewer`` (the authenticated user) to the claim's chain.
 
@@ -393,16 +394,29 @@ def review_record(
         sources_checked=sources_checked,
         witnesses_checked=witnesses_checked,
     )
+    seen = _verification_seen(claim=locked, verification_id=verification_seen)
     review = _review_append(
         claim=locked,
         reviewer=reviewer,
         reviewer_label=label,
         reviewed_on=reviewed_on,
         fingerprint=current,
+        verification_seen=seen,
+        verification_seen_hash=seen.result_hash if seen else "",
         **content,
     )
     _refreshed(claim)
     return review
+
+
+def _verification_seen(*, claim: Claim, verification_id: int | None) -> ClaimVerification | None:
+    """The verification the reviewer saw: the one named, or else the claim's latest."""
+    if verification_id is None:
+        return claim.latest_verification
+    seen = ClaimVerification.objects.filter(pk=verification_id, claim=claim).first()
+    if seen is None:
+        raise ValidationError({"verification_seen": "No verification of this claim has this id."})
+    return seen
 
 
 def content_import_user():
@@ -473,3 +487,65 @@ def claim_verification_record(
     verification.full_clean()
     verification.save()
     return verification
+
+
+# Witness verification --------------------------------------------------------------------------
+
+
+def claim_verify(*, claim: Claim, user) -> tuple[ClaimVerification | None, list]:
+    """Run (or reuse) the claim's demo witnesses in their stored states; once every run has
+    finished, record whether each shows its invariant.
+
+    Answers (verification, runs); verification is None while a run is still queued or running.
+    """
+    from demos.models import DemoRun
+    from demos.services import demo_run_request
+
+    from .verification import invariant_for
+
+    demos = [
+        link.concept_object
+        for link in claim.claim_witnesses.select_related("concept_object__concept")
+        if link.concept_object.kind == ConceptObject.Kind.DEMO
+    ]
+    if not demos:
+        raise ValidationError({"witnesses": "This claim has no demo witness to run."})
+    runs = []
+    for demo in demos:
+        try:
+            run, _ = demo_run_request(kind=demo.demo_kind, params=demo.params, user=user)
+        except ValidationError as exc:
+            raise ValidationError(
+                {"witnesses": f"{demo.key} cannot run in its stored state: {exc.messages}"}
+            ) from exc
+        runs.append((demo, run))
+    if any(run.status not in (DemoRun.Status.SUCCEEDED, DemoRun.Status.FAILED) for _, run in runs):
+        return None, [run for _, run in runs]
+    checks, evidence, versions = [], [], set()
+    for demo, run in runs:
+        invariant = invariant_for(demo.demo_kind)
+        holds = (
+            run.status == DemoRun.Status.SUCCEEDED
+            and invariant is not None
+            and invariant.holds(run.result or {})
+        )
+        description = invariant.description if invariant else "no invariant is defined"
+        checks.append((holds, f"{demo.key}: {description}"))
+        evidence.append([demo.key, run.params_hash, sha256_json(run.result)])
+        versions.add(run.code_version)
+    with transaction.atomic():
+        locked = Claim.objects.select_for_update().get(pk=claim.pk)
+        verification = claim_verification_record(
+            claim=locked,
+            outcome=(
+                ClaimVerification.Outcome.PASSED
+                if all(holds for holds, _ in checks)
+                else ClaimVerification.Outcome.FAILED
+            ),
+            invariant="; ".join(text for _, text in checks)[:300],
+            result_hash=sha256_json(sorted(evidence)),
+            witness_code_version=",".join(sorted(versions))[:64],
+            verified_by=user if getattr(user, "is_authenticated", False) else None,
+        )
+        Claim.objects.filter(pk=claim.pk).update(latest_verification=verification)
+    return verification, [run for _, run in runs]

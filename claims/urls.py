@@ -12,6 +12,7 @@ urlpatterns = [
         api.ClaimReviewDetailApi.as_view(),
         name="claim-review-detail",
     ),
+    path("claims/<int:claim_id>/verify/", api.ClaimVerifyApi.as_view(), name="claim-verify"),
     path(
         "claims/<int:claim_id>/claim-review.jsonld",
         api.ClaimReviewJsonLdApi.as_view(),
