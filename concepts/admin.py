@@ -3,11 +3,12 @@ import mimetypes
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin.options import IS_POPUP_VAR
 from django.core.exceptions import PermissionDenied
 from django.db import models
 from django.db.models import Count, Q
 from django.forms.models import BaseInlineFormSet
-from django.http import Http404
+from django.http import Http404, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
@@ -358,9 +359,23 @@ class SourceSnapshotAdmin(admin.ModelAdmin):
             setattr(obj, model_field.attname, getattr(snapshot, model_field.attname))
         obj._state.adding = False
         obj._state.db = snapshot._state.db
+        obj.upload_state = state
         if state != "created":
             messages.info(
                 request,
                 f"Identical to the latest snapshot of {snapshot.source.key} "
                 f"(sha256 {snapshot.sha256}); no new snapshot was stored.",
             )
+
+    def response_add(self, request, obj, post_url_continue=None):
+        # The editor lands on the snapshot's own page, where the hash and size are read whole
+        # (the list cuts a sha256 short), with both in the message.
+        if "_addanother" in request.POST or IS_POPUP_VAR in request.POST:
+            return super().response_add(request, obj, post_url_continue)
+        if getattr(obj, "upload_state", "created") == "created":
+            messages.success(
+                request,
+                f"Stored a snapshot of {obj.source.key}: sha256 {obj.sha256}, "
+                f"{obj.size_bytes} bytes.",
+            )
+        return HttpResponseRedirect(reverse("admin:concepts_sourcesnapshot_change", args=[obj.pk]))

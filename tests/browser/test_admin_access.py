@@ -1,15 +1,21 @@
 import pytest
 from selenium.webdriver.common.by import By
 
+from . import ui
+
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
 def test_learner_is_refused_the_admin(browser, live_server, admin_login, learner):
-    """A learner who logs in to the admin is told the account cannot use it."""
+    """A learner who logs in to the admin is told the account cannot use it, and any admin page
+    sends them back to the login form."""
     admin_login("alice", "alice-password")
     assert "/admin/login/" in browser.current_url
     error = browser.find_element(By.CSS_SELECTOR, ".errornote").text
     assert "staff account" in error
+    ui.visit(browser, f"{live_server.url}/admin/claims/claimreview/")
+    assert "/admin/login/" in browser.current_url
+    assert browser.find_elements(By.ID, "login-form")
 
 
 def test_editor_reaches_the_admin(browser, live_server, admin_login, editor):

@@ -1,0 +1,105 @@
+"""Small steps through the Django admin, as a person takes them: explicit waits, no sleeps."""
+
+from selenium.webdriver.common.by import By
+from selenium.webdriver.remote.webdriver import WebDriver
+from selenium.webdriver.remote.webelement import WebElement
+from selenium.webdriver.support import expected_conditions as EC
+from selenium.webdriver.support.ui import Select, WebDriverWait
+
+TIMEOUT = 10
+
+
+def wait(driver: WebDriver, timeout: float = TIMEOUT) -> WebDriverWait:
+    return WebDriverWait(driver, timeout)
+
+
+def xpath_literal(text: str) -> str:
+    """``text`` as an XPath string literal (XPath 1.0 has no escapes)."""
+    if "'" not in text:
+        return f"'{text}'"
+    if '"' not in text:
+        return f'"{text}"'
+    parts = text.split("'")
+    return "concat(" + ', "\'", '.join(f"'{part}'" for part in parts) + ")"
+
+
+def visit(driver: WebDriver, url: str) -> None:
+    driver.get(url)
+    wait(driver).until(EC.presence_of_element_located((By.ID, "content")))
+
+
+def click_and_wait(driver: WebDriver, element: WebElement) -> None:
+    """Click something that loads a new page and wait until the new page is there."""
+    page = driver.find_element(By.TAG_NAME, "html")
+    element.click()
+    wait(driver).until(EC.staleness_of(page))
+    wait(driver).until(EC.presence_of_element_located((By.ID, "content")))
+
+
+def click_link(driver: WebDriver, text: str) -> None:
+    """Follow the link in the page's content whose text (as written, not as styled) has
+    ``text``: the admin's object tools are upper-cased by CSS."""
+    link = driver.find_element(
+        By.XPATH, f"//*[@id='content']//a[contains(normalize-space(.), {xpath_literal(text)})]"
+    )
+    click_and_wait(driver, link)
+
+
+def save(driver: WebDriver, button: str = "_save") -> None:
+    """Press one of the admin's save buttons (_save, _continue, _addanother)."""
+    click_and_wait(driver, driver.find_element(By.NAME, button))
+
+
+def fill(driver: WebDriver, field_id: str, text: str) -> None:
+    element = driver.find_element(By.ID, field_id)
+    element.clear()
+    element.send_keys(text)
+
+
+def choose(driver: WebDriver, field_id: str, label: str) -> None:
+    Select(driver.find_element(By.ID, field_id)).select_by_visible_text(label)
+
+
+def add_inline_row(driver: WebDriver, prefix: str, index: int) -> None:
+    """Click the inline group's "Add another …" link and wait for row ``index`` to appear."""
+    group = driver.find_element(By.ID, f"{prefix}-group")
+    group.find_element(By.CSS_SELECTOR, ".add-row a").click()
+    wait(driver).until(EC.presence_of_element_located((By.ID, f"{prefix}-{index}")))
+
+
+def select2_choose(driver: WebDriver, select_id: str, search: str, label: str) -> None:
+    """Pick ``label`` in an autocomplete (select2) field by typing ``search`` into it."""
+    select = driver.find_element(By.ID, select_id)
+    container = select.find_element(
+        By.XPATH, "following-sibling::span[contains(@class, 'select2-container')]"
+    )
+    container.find_element(By.CSS_SELECTOR, ".select2-selection").click()
+    field = wait(driver).until(
+        EC.visibility_of_element_located(
+            (By.CSS_SELECTOR, ".select2-container--open .select2-search__field")
+        )
+    )
+    field.send_keys(search)
+    option = wait(driver).until(
+        EC.element_to_be_clickable(
+            (
+                By.XPATH,
+                "//li[contains(@class, 'select2-results__option')]"
+                f"[normalize-space(.) = {xpath_literal(label)}]",
+            )
+        )
+    )
+    option.click()
+    wait(driver).until(
+        lambda d: label in [o.text for o in Select(select).all_selected_options],
+        f"{label!r} was not selected in {select_id}",
+    )
+
+
+def messages(driver: WebDriver) -> str:
+    found = driver.find_elements(By.CSS_SELECTOR, ".messagelist")
+    return found[0].text if found else ""
+
+
+def main_text(driver: WebDriver) -> str:
+    return driver.find_element(By.ID, "content").text
