@@ -6,6 +6,7 @@ or progress answers 404 and never shows up in a list, a filter, a search or an e
 
 import uuid
 
+from django.db import transaction
 from django.http import Http404
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
@@ -209,8 +210,12 @@ class DraftListApi(ResearchRoomApi):
     def post(self, request):
         data = self.Input(data=request.data)
         data.is_valid(raise_exception=True)
-        draft = services.draft_create(owner=request.user, **data.validated_data)
-        return Response(_detail(draft, request), status=status.HTTP_201_CREATED)
+        # Read back inside the write's transaction: a database lost before the answer is built
+        # rolls the draft back, so a 503 never leaves a saved draft behind.
+        with transaction.atomic():
+            draft = services.draft_create(owner=request.user, **data.validated_data)
+            body = _detail(draft, request)
+        return Response(body, status=status.HTTP_201_CREATED)
 
 
 DRAFT_ID = OpenApiParameter("draft_id", OpenApiTypes.UUID, OpenApiParameter.PATH)

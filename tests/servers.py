@@ -1,10 +1,12 @@
-"""Throwaway real servers for integration tests: Redis and Celery workers.
+"""Throwaway real servers for integration tests: Redis, PostgreSQL, Celery workers, gunicorn.
 
 A server that cannot be started skips the test with a reason on a laptop, and fails it under
 CI=true, where every server the suite needs must be installed.
 """
 
 import os
+import pwd
+import shlex
 import shutil
 import signal
 import socket
@@ -46,6 +48,105 @@ def wait_until(predicate, timeout: float, interval: float = 0.05, what: str = "c
             return value
         time.sleep(interval)
     raise TimeoutError(f"timed out after {timeout}s waiting for {what}")
+
+
+PG_BIN = Path("/usr/lib/postgresql/15/bin")
+
+
+class PostgresServer:
+    """A PostgreSQL 15 cluster of its own on a loopback port; stop(), start() and restart().
+
+    Run as the postgres user when we are root (initdb refuses root), with its data and socket
+    folders in a temporary directory.
+    """
+
+    def __init__(self, database: str = "learning_platform") -> None:
+        if not (PG_BIN / "pg_ctl").exists():
+            missing(f"PostgreSQL 15 is not installed ({PG_BIN} is absent)")
+        self.as_root = os.geteuid() == 0
+        if self.as_root:
+            try:
+                pwd.getpwnam("postgres")
+            except KeyError:
+                missing("there is no postgres user to run PostgreSQL as")
+        self.database = database
+        self.port = free_port()
+        self.dir = Path(tempfile.mkdtemp(prefix="lp-postgres-"))
+        self.dir.chmod(0o755)
+        self.data = self.dir / "data"
+        self.run_dir = self.dir / "run"  # the socket and the server log
+        for folder in (self.data, self.run_dir):
+            folder.mkdir()
+            if self.as_root:
+                shutil.chown(folder, "postgres", "postgres")
+        self.initialised = False
+
+    @property
+    def url(self) -> str:
+        return f"postgres://postgres@127.0.0.1:{self.port}/{self.database}"
+
+    @property
+    def log_path(self) -> Path:
+        return self.run_dir / "server.log"
+
+    def _run(self, binary: str, *args: str, timeout: float = 120) -> None:
+        command = [str(PG_BIN / binary), *args]
+        if self.as_root:
+            command = ["su", "postgres", "-c", shlex.join(command)]
+        result = subprocess.run(
+            command,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+            timeout=timeout,
+            check=False,
+        )
+        if result.returncode != 0:
+            raise RuntimeError(f"{binary} {' '.join(args)} failed:\n{result.stderr}")
+
+    def start(self) -> "PostgresServer":
+        if not self.initialised:
+            self._run("initdb", "-D", str(self.data), "-A", "trust", "-U", "postgres", "--no-sync")
+        options = (
+            f"-p {self.port} -k {self.run_dir} -c listen_addresses=127.0.0.1 -c fsync=off "
+            "-c max_connections=50"
+        )
+        self._run(
+            "pg_ctl", "-D", str(self.data), "-l", str(self.log_path), "-w", "-o", options, "start"
+        )
+        if not self.initialised:
+            self._run(
+                "createdb",
+                "-h",
+                "127.0.0.1",
+                "-p",
+                str(self.port),
+                "-U",
+                "postgres",
+                self.database,
+            )
+            self.initialised = True
+        return self
+
+    def running(self) -> bool:
+        return (self.data / "postmaster.pid").exists()
+
+    def stop(self, mode: str = "fast") -> None:
+        if self.running():
+            self._run("pg_ctl", "-D", str(self.data), "-m", mode, "-w", "stop")
+
+    def restart(self, down_for: float = 0.0) -> None:
+        """Stop with the fast mode (every connection is cut), stay down a while, start again."""
+        self.stop()
+        time.sleep(down_for)
+        self.start()
+
+    def close(self) -> None:
+        try:
+            self.stop("immediate")
+        finally:
+            shutil.rmtree(self.dir, ignore_errors=True)
 
 
 class RedisServer:
@@ -212,3 +313,109 @@ class CeleryWorker:
                 self.kill()
         if getattr(self, "log", None):
             self.log.close()
+
+
+class AppServer:
+    """The project under gunicorn with production settings (DEBUG off) on a loopback port."""
+
+    def __init__(self, *, database_url: str, var_dir: Path, workers: int = 2, **env: str) -> None:
+        self.port = free_port()
+        self.workers = workers
+        self.var_dir = var_dir
+        self.log_path = var_dir / "gunicorn.log"
+        self.env = {
+            **os.environ,
+            "DJANGO_SETTINGS_MODULE": "learning_platform.settings",
+            "DATABASE_URL": database_url,
+            "CELERY_BROKER_URL": "filesystem://",
+            "LP_VAR_DIR": str(var_dir),
+            "MEDIA_ROOT": str(var_dir / "media"),
+            "DEBUG": "0",
+            "SECRET_KEY": "integration-tests-only-" + "x" * 40,
+            "ALLOWED_HOSTS": "127.0.0.1",
+            "SECURE_SSL_REDIRECT": "0",
+            "SESSION_COOKIE_SECURE": "0",
+            "CSRF_COOKIE_SECURE": "0",
+            "SECURE_HSTS_SECONDS": "0",
+            "LEARNER_WRITE_RATE": "1000000/min",
+            "DEMO_SUBMISSION_RATE": "1000000/min",
+            "LOG_LEVEL": "WARNING",
+            "PYTHONUNBUFFERED": "1",
+            **env,
+        }
+        self.env.pop("CELERY_RESULT_BACKEND", None)
+        self.process: subprocess.Popen | None = None
+
+    def url(self, path: str) -> str:
+        return f"http://127.0.0.1:{self.port}{path}"
+
+    def manage(self, *args: str, timeout: float = 180) -> str:
+        """A management command against the server's database and settings."""
+        result = subprocess.run(
+            [sys.executable, "manage.py", *args],
+            cwd=ROOT,
+            env=self.env,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            check=False,
+        )
+        if result.returncode != 0:
+            raise RuntimeError(f"manage.py {' '.join(args)} failed:\n{result.stderr[-3000:]}")
+        return result.stdout
+
+    def start(self) -> "AppServer":
+        gunicorn = Path(sys.executable).parent / "gunicorn"
+        with self.log_path.open("ab") as log:
+            self.process = subprocess.Popen(
+                [
+                    str(gunicorn),
+                    "learning_platform.wsgi",
+                    "-w",
+                    str(self.workers),
+                    "-b",
+                    f"127.0.0.1:{self.port}",
+                    "--graceful-timeout",
+                    "5",
+                ],
+                cwd=ROOT,
+                env=self.env,
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+        wait_until(
+            lambda: self.process.poll() is not None or self._answers(),
+            60,
+            what="gunicorn to answer",
+        )
+        if self.process.poll() is not None:
+            raise RuntimeError(f"gunicorn exited early:\n{self.output()}")
+        return self
+
+    def _answers(self) -> bool:
+        try:
+            with socket.create_connection(("127.0.0.1", self.port), timeout=0.5):
+                return True
+        except OSError:
+            return False
+
+    def output(self) -> str:
+        return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
+
+    def stop(self) -> None:
+        """SIGTERM to the whole group (gunicorn's workers too), SIGKILL if it lingers."""
+        if self.process is None:
+            return
+        for sig, wait in ((signal.SIGTERM, 15), (signal.SIGKILL, 5)):
+            try:
+                os.killpg(self.process.pid, sig)
+            except ProcessLookupError:
+                break
+            try:
+                self.process.wait(wait)
+                break
+            except subprocess.TimeoutExpired:
+                continue
+        self.process = None
