@@ -22,9 +22,10 @@ import os
 import shutil
 import sys
 import time
-import types
 from contextlib import contextmanager
 from pathlib import Path
+
+from benchmarks.harness import floor_urlconf, measure, query_count
 
 ROOT = Path(__file__).resolve().parent.parent
 VAR = "var/bench-claims"
@@ -231,27 +232,6 @@ def check_sample(registry: dict) -> None:
     assert review_chains_verify().broken is None
 
 
-def floor_urlconf() -> str:
-    from django.urls import include, path
-    from rest_framework.permissions import AllowAny
-    from rest_framework.response import Response
-    from rest_framework.views import APIView
-
-    class FloorApi(APIView):
-        permission_classes = [AllowAny]
-
-        def get(self, request):
-            return Response({})
-
-    module = types.ModuleType("bench_claims_urls")
-    module.urlpatterns = [
-        path("bench/floor/", FloorApi.as_view()),
-        path("", include("learning_platform.urls")),
-    ]
-    sys.modules[module.__name__] = module
-    return module.__name__
-
-
 @contextmanager
 def without_claims_section():
     from learning_platform import pages
@@ -262,29 +242,6 @@ def without_claims_section():
     finally:
         if saved is not None:
             pages._SECTIONS["claims"] = saved
-
-
-def measure(client, url: str, seconds: float) -> float:
-    for _ in range(3):
-        response = client.get(url)
-        assert response.status_code == 200, (url, response.status_code)
-    count, started = 0, time.perf_counter()
-    deadline = started + seconds
-    while True:
-        client.get(url)
-        count += 1
-        now = time.perf_counter()
-        if now >= deadline:
-            return count / (now - started)
-
-
-def query_count(client, url: str) -> tuple[int, int]:
-    from django.db import connection
-    from django.test.utils import CaptureQueriesContext
-
-    with CaptureQueriesContext(connection) as queries:
-        response = client.get(url)
-    return len(queries), len(response.content)
 
 
 def time_chain_check() -> tuple[float, float, int]:
@@ -329,7 +286,7 @@ def main() -> None:
     sample, concept = registry["sample"], registry["concept"]
     page_url = f"/api/v1/concepts/{concept.path}/"
     client = Client()
-    with override_settings(ROOT_URLCONF=floor_urlconf()):
+    with override_settings(ROOT_URLCONF=floor_urlconf("bench_claims_urls")):
         page_ok = client.get(page_url).status_code == 200
         rows = [
             ("floor: DRF view returning {}", "/bench/floor/", None),

@@ -17,8 +17,9 @@ import random
 import shutil
 import sys
 import time
-import types
 from pathlib import Path
+
+from benchmarks.harness import floor_urlconf, measure, query_count
 
 ROOT = Path(__file__).resolve().parent.parent
 BENCH_DIR = ROOT / "var" / "bench"
@@ -106,49 +107,6 @@ def build_catalogue(n_concepts: int, n_edges: int, seed: int = 7) -> list[int]:
     return ids
 
 
-def floor_urlconf() -> str:
-    from django.urls import include, path
-    from rest_framework.permissions import AllowAny
-    from rest_framework.response import Response
-    from rest_framework.views import APIView
-
-    class FloorApi(APIView):
-        permission_classes = [AllowAny]
-
-        def get(self, request):
-            return Response({})
-
-    module = types.ModuleType("bench_concepts_urls")
-    module.urlpatterns = [
-        path("bench/floor/", FloorApi.as_view()),
-        path("", include("learning_platform.urls")),
-    ]
-    sys.modules[module.__name__] = module
-    return module.__name__
-
-
-def measure(client, url: str, seconds: float) -> float:
-    for _ in range(3):
-        assert client.get(url).status_code == 200, url
-    count, started = 0, time.perf_counter()
-    deadline = started + seconds
-    while True:
-        client.get(url)
-        count += 1
-        now = time.perf_counter()
-        if now >= deadline:
-            return count / (now - started)
-
-
-def query_count(client, url: str) -> tuple[int, int]:
-    from django.db import connection
-    from django.test.utils import CaptureQueriesContext
-
-    with CaptureQueriesContext(connection) as queries:
-        response = client.get(url)
-    return len(queries), len(response.content)
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--concepts", type=int, default=10_000)
@@ -174,7 +132,7 @@ def main() -> None:
     middle = f"c{args.concepts // 2:05d}"
     area = lambda slug: f"area-{int(slug[1:]) % 25:02d}"  # noqa: E731
     client = Client()
-    with override_settings(ROOT_URLCONF=floor_urlconf()):
+    with override_settings(ROOT_URLCONF=floor_urlconf("bench_concepts_urls")):
         deep = client.get(f"/api/v1/concepts/{area(top)}/{top}/learning-path/").json()["count"]
         shallow = client.get(f"/api/v1/concepts/{area(mid)}/{mid}/learning-path/").json()["count"]
         rows = [
