@@ -155,13 +155,25 @@ def claim_update(*, claim: Claim, **fields) -> Claim:
     return claim_save(claim=claim)
 
 
+def _links_add(links: Iterable[ClaimSource | ClaimWitness]) -> list[str]:
+    """Validate and save new link rows; answer the messages of the ones refused."""
+    errors = []
+    for link in links:
+        try:
+            link.full_clean()
+        except ValidationError as exc:
+            errors.extend(exc.messages)
+            continue
+        link.save()
+    return errors
+
+
 @transaction.atomic
 def claim_sources_set(*, claim: Claim, sources: Sequence[tuple[Source, str]]) -> Claim:
     """Make the claim rest on exactly these (source, locator) pairs, in this order."""
     wanted = {
         source.pk: (order, source, locator) for order, (source, locator) in enumerate(sources)
     }
-    errors = []
     for link in list(claim.claim_sources.all()):
         if link.source_id not in wanted:
             link.delete()
@@ -170,14 +182,10 @@ def claim_sources_set(*, claim: Claim, sources: Sequence[tuple[Source, str]]) ->
         if (link.order, link.locator) != (order, locator):
             link.order, link.locator = order, locator
             link.save()
-    for order, source, locator in wanted.values():
-        link = ClaimSource(claim=claim, source=source, locator=locator, order=order)
-        try:
-            link.full_clean()
-        except ValidationError as exc:
-            errors.extend(exc.messages)
-            continue
-        link.save()
+    errors = _links_add(
+        ClaimSource(claim=claim, source=source, locator=locator, order=order)
+        for order, source, locator in wanted.values()
+    )
     if errors:
         raise ValidationError({"sources": errors})
     return _refreshed(claim)
@@ -187,7 +195,6 @@ def claim_sources_set(*, claim: Claim, sources: Sequence[tuple[Source, str]]) ->
 def claim_witnesses_set(*, claim: Claim, witnesses: Sequence[ConceptObject]) -> Claim:
     """Make the claim's witnesses exactly these objects, in this order."""
     wanted = {witness.pk: (order, witness) for order, witness in enumerate(witnesses)}
-    errors = []
     for link in list(claim.claim_witnesses.all()):
         if link.concept_object_id not in wanted:
             link.delete()
@@ -196,14 +203,10 @@ def claim_witnesses_set(*, claim: Claim, witnesses: Sequence[ConceptObject]) -> 
         if link.order != order:
             link.order = order
             link.save()
-    for order, witness in wanted.values():
-        link = ClaimWitness(claim=claim, concept_object=witness, order=order)
-        try:
-            link.full_clean()
-        except ValidationError as exc:
-            errors.extend(exc.messages)
-            continue
-        link.save()
+    errors = _links_add(
+        ClaimWitness(claim=claim, concept_object=witness, order=order)
+        for order, witness in wanted.values()
+    )
     if errors:
         raise ValidationError({"witnesses": errors})
     return _refreshed(claim)
