@@ -12,7 +12,7 @@ from rest_framework.response import Response
 from rest_framework.reverse import reverse
 from rest_framework.views import APIView
 
-from .objects import object_resolve
+from .objects import object_resolve_for
 
 
 class ApiRootApi(APIView):
@@ -87,7 +87,7 @@ class ObjectResolveApi(APIView):
     )
     def get(self, request, key: str):
         key = key + (f"?{request.META['QUERY_STRING']}" if request.META.get("QUERY_STRING") else "")
-        resolved = object_resolve(key)
+        resolved = object_resolve_for(key, request.user)
         if resolved is None:
             return Response({"detail": f"No object has the key {key!r}."}, status=404)
         data = resolved.to_dict()

@@ -22,6 +22,8 @@ class ResolvedObject:
     # A hash of the object's content: drafts and reviews compare it to notice a change.
     version: str = ""
     context: dict[str, Any] = field(default_factory=dict)
+    # False for objects of an unpublished concept: only editors and reviewers may read them.
+    public: bool = True
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -68,3 +70,13 @@ def object_resolve(key: str) -> ResolvedObject | None:
         return None
     resolver = _RESOLVERS.get(parts[0])
     return resolver(key) if resolver else None
+
+
+def object_resolve_for(key: str, user) -> ResolvedObject | None:
+    """object_resolve, as this user may see it: unpublished work only for editors and reviewers."""
+    from .roles import is_editor, is_reviewer
+
+    resolved = object_resolve(key)
+    if resolved is None or resolved.public or is_editor(user) or is_reviewer(user):
+        return resolved
+    return None

@@ -8,7 +8,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from learning_platform.objects import ResolvedObject, object_resolve
+from learning_platform.objects import ResolvedObject, object_resolve, object_resolve_for
 
 from .annotations import AnnotationFileError, ParsedAnnotation, draft_uuid_from_id
 from .handoff import evidence_prefill, resolution_prefill
@@ -37,8 +37,9 @@ class PracticeRuleError(Exception):
 # Drafts ---------------------------------------------------------------------------------------
 
 
-def anchor_resolve(*, key: str, field_name: str = "anchor") -> ResolvedObject:
-    resolved = object_resolve(key)
+def anchor_resolve(*, key: str, user, field_name: str = "anchor") -> ResolvedObject:
+    """The object a draft anchors to, as its owner may see it (no unpublished work)."""
+    resolved = object_resolve_for(key, user)
     if resolved is None:
         raise ValidationError({field_name: [f"No object has the key {key!r}."]})
     return resolved
@@ -109,7 +110,7 @@ def draft_create(
     resolved: ResolvedObject | None = None,
 ) -> ResearchDraft:
     """A draft anchored to an object that resolves; omitted lists are filled from the object."""
-    resolved = resolved or anchor_resolve(key=anchor)
+    resolved = resolved or anchor_resolve(key=anchor, user=owner)
     if evidence is None:
         evidence = evidence_prefill(resolved)
     if resolution is None:
@@ -148,7 +149,7 @@ def draft_update(
     for name, value in values.items():
         setattr(draft, name, value)
     if anchor is not None:
-        resolved = resolved or anchor_resolve(key=anchor)
+        resolved = resolved or anchor_resolve(key=anchor, user=draft.owner)
         for name, value in _anchor_fields(resolved).items():
             setattr(draft, name, value)
     draft.save()
@@ -181,7 +182,7 @@ def draft_import(*, owner: AbstractBaseUser, annotations: list[ParsedAnnotation]
     errors: dict[str, dict[str, list[str]]] = {}
     for annotation in annotations:
         if annotation.anchor not in resolved:
-            found = object_resolve(annotation.anchor)
+            found = object_resolve_for(annotation.anchor, owner)
             if found is None:
                 errors[annotation.location] = {
                     "target": [f"No object has the key {annotation.anchor!r}."]
