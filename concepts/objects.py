@@ -98,6 +98,7 @@ def resolve_concept(key: str) -> ResolvedObject | None:
         concept_key=concept.key,
         version=concept.content_hash,
         context=concept_context(concept),
+        public=concept.status == Concept.Status.PUBLISHED,
     )
 
 
@@ -130,6 +131,7 @@ def resolve_section(key: str) -> ResolvedObject | None:
             "area_title": concept.area_title,
             "excerpt": _excerpt(section.section_prompt or section.body),
         },
+        public=concept.status == Concept.Status.PUBLISHED,
     )
 
 
@@ -170,6 +172,7 @@ def resolve_concept_object(key: str) -> ResolvedObject | None:
         concept_key=concept.key,
         version=obj.content_hash,
         context=context,
+        public=concept.status == Concept.Status.PUBLISHED,
     )
 
 
