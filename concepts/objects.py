@@ -19,6 +19,7 @@ from .selectors import (
     concept_api_path,
     concept_edges,
     snapshots_latest,
+    source_bibliography,
     source_get,
 )
 
@@ -190,14 +191,7 @@ def resolve_source(key: str) -> ResolvedObject | None:
         concept_key=None,
         version=snapshot.sha256 if snapshot else source.content_hash,
         context={
-            "kind": source.kind,
-            "authors": list(source.authors),
-            "short_authors": source.short_authors,
-            "year": source.year,
-            "venue": source.venue,
-            "url": source.url,
-            "doi": source.doi,
-            "arxiv_id": source.arxiv_id,
+            **source_bibliography(source),
             "snapshot_state": SNAPSHOT_READY if snapshot else SNAPSHOT_MISSING,
             "snapshot_sha256": snapshot.sha256 if snapshot else None,
         },

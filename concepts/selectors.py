@@ -157,13 +157,10 @@ def snapshot_data(source: Source, snapshot: SourceSnapshot | None, request=None)
     }
 
 
-def source_data(source: Source, snapshot: SourceSnapshot | None, request=None) -> dict[str, Any]:
+def source_bibliography(source: Source) -> dict[str, Any]:
+    """The bibliographic record, as the API and the object resolver both show it."""
     return {
-        "key": source.key,
-        "object_key": source.object_key,
         "kind": source.kind,
-        "label": f"{source.kind} · {source.year}" if source.year else source.kind,
-        "title": source.title,
         "authors": list(source.authors),
         "short_authors": source.short_authors,
         "year": source.year,
@@ -171,6 +168,16 @@ def source_data(source: Source, snapshot: SourceSnapshot | None, request=None) -
         "url": source.url,
         "doi": source.doi,
         "arxiv_id": source.arxiv_id,
+    }
+
+
+def source_data(source: Source, snapshot: SourceSnapshot | None, request=None) -> dict[str, Any]:
+    return {
+        "key": source.key,
+        "object_key": source.object_key,
+        "label": f"{source.kind} · {source.year}" if source.year else source.kind,
+        "title": source.title,
+        **source_bibliography(source),
         "version": snapshot.sha256 if snapshot else source.content_hash,
         "api_url": _absolute(request, reverse("source-detail", kwargs={"key": source.key})),
         "snapshot_state": SNAPSHOT_READY if snapshot else SNAPSHOT_MISSING,
