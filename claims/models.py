@@ -23,6 +23,7 @@ from django.db import models
 from django.utils import timezone
 
 from concepts.models import Concept, ConceptObject, ConceptSource, Source
+from learning_platform.text import CanonicalCharField, CanonicalTextField
 
 CLAIM_KEY_PATTERN = r"^claim:[a-z0-9][a-z0-9_-]*/[a-z0-9][a-z0-9_-]*#[a-z0-9][a-z0-9_-]*$"
 claim_key_validator = RegexValidator(
@@ -94,8 +95,8 @@ class Claim(models.Model):
         validators=[claim_key_validator],
         help_text="Stable key, e.g. claim:alignment/rlhf#preference-rm-kl. Fixed once reviewed.",
     )
-    text = models.TextField(max_length=4000)
-    support_note = models.TextField(
+    text = CanonicalTextField(max_length=4000)
+    support_note = CanonicalTextField(
         max_length=4000,
         blank=True,
         help_text="Claim metadata: how the sources and witnesses bear on the claim.",
@@ -191,7 +192,7 @@ class ClaimSource(models.Model):
 
     claim = models.ForeignKey(Claim, on_delete=models.CASCADE, related_name="claim_sources")
     source = models.ForeignKey(Source, on_delete=models.PROTECT, related_name="claim_links")
-    locator = models.CharField(
+    locator = CanonicalCharField(
         max_length=300, blank=True, help_text="Where the support is, e.g. '§3.1' or 'p. 4'."
     )
     order = models.PositiveSmallIntegerField(default=0)
@@ -277,9 +278,9 @@ class ClaimReview(AppendOnlyModel):
     )
     reviewer_label = models.CharField(max_length=100)
     verdict = models.CharField(max_length=30, choices=Verdict.choices)
-    summary = models.TextField(max_length=8000)
-    scope_covers = models.TextField(max_length=2000, help_text="What the review checked.")
-    scope_excludes = models.TextField(
+    summary = CanonicalTextField(max_length=8000)
+    scope_covers = CanonicalTextField(max_length=2000, help_text="What the review checked.")
+    scope_excludes = CanonicalTextField(
         max_length=2000, help_text="What it does not certify ('It does not certify …')."
     )
     sources_checked = models.JSONField(default=list, blank=True, help_text="Source keys, sorted.")

@@ -194,7 +194,12 @@ class ConceptDetailApi(APIView):
             summary = serializers.CharField()
             prompt = serializers.CharField()
             section_prompt = serializers.CharField()
-            body = serializers.CharField(help_text="Markdown with the LaTeX verbatim.")
+            body = serializers.CharField(
+                help_text="Markdown with the LaTeX verbatim, embedded objects expanded."
+            )
+            body_source = serializers.CharField(
+                help_text="The body as stored: objects referred to as {{kind:anchor}} lines."
+            )
             ready = serializers.BooleanField()
             version = serializers.CharField()
 

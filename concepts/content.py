@@ -29,7 +29,9 @@ from django.db.models import Model, ProtectedError, RestrictedError
 from rest_framework import serializers
 
 from learning_platform.content import ContentError, LoadReport
+from learning_platform.text import CanonicalField, canonical_text
 
+from .embeds import embed_problems, embedded_objects
 from .models import (
     Concept,
     ConceptObject,
@@ -137,7 +139,7 @@ def split_front_matter(path: Path, text: str) -> tuple[Any, str]:
 
 def join_front_matter(front: dict[str, Any], body: str) -> str:
     text = FRONT_MATTER + dump_yaml(front) + FRONT_MATTER
-    return text + (f"\n{body}\n" if body else "")
+    return text + (f"\n{body.rstrip(chr(10))}\n" if body else "")
 
 
 # Validation: one strict serializer per file shape ---------------------------------------------
@@ -318,6 +320,7 @@ class SectionDoc:
     order: int
     fields: dict[str, Any]
     body: str
+    body_line: int = 1  # the file's line number of the body's first line
 
 
 @dataclass
@@ -438,6 +441,7 @@ def _parse_concept(path: Path) -> ConceptDoc:
         _check_unique(
             objects_path, "", [f"{obj['kind']}:{obj['anchor']}" for obj in doc.objects], "anchor"
         )
+    _check_embeds(doc)
     return doc
 
 
@@ -454,9 +458,31 @@ def _parse_section(path: Path) -> SectionDoc:
     fields = _validate(path, front, _SectionFront)
     if len(body) > 200_000:
         raise ContentError(path, "body", f"{len(body)} characters exceeds the limit of 200000")
+    body = canonical_text(body)
+    rest = text.find("\n---\n", len(FRONT_MATTER) - 1) + len("\n---\n")
+    body_start = rest + len(text[rest:]) - len(text[rest:].lstrip("\n"))
     return SectionDoc(
-        path=path, kind=match["kind"], order=int(match["order"]), fields=fields, body=body
+        path=path,
+        kind=match["kind"],
+        order=int(match["order"]),
+        fields=fields,
+        body=body,
+        body_line=text[:body_start].count("\n") + 1,
     )
+
+
+def _check_embeds(doc: ConceptDoc) -> None:
+    """Every reference names an object of the concept, and no body repeats an object's."""
+    objects = embedded_objects(doc.objects)
+    for section in doc.sections:
+        problems = embed_problems(section.body, objects, doc.concept_path)
+        if problems:
+            first = problems[0]
+            raise ContentError(
+                section.path,
+                f"line {section.body_line + first.line - 1}",
+                f"{first.key}: {first.reason}",
+            )
 
 
 def _check_unique(path: Path, where: str, values: list[str], leaf: str = "") -> None:
@@ -489,6 +515,9 @@ def content_parse(root: Path) -> tuple[list[SourceDoc], list[ConceptDoc]]:
 def _assign(instance: Model, values: dict[str, Any]) -> list[str]:
     changed = []
     for name, value in values.items():
+        field = instance._meta.get_field(name)
+        if isinstance(value, str) and isinstance(field, CanonicalField):
+            value = field.canonicalize(value)
         if getattr(instance, name) != value:
             setattr(instance, name, value)
             changed.append(name)

@@ -4,6 +4,8 @@ import json
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 
+from learning_platform.text import CanonicalCharField, CanonicalTextField
+
 
 def sha256_text(*parts: str) -> str:
     digest = hashlib.sha256()
@@ -27,10 +29,12 @@ class Concept(models.Model):
         OPTIONAL = "optional", "optional"
 
     area = models.SlugField(max_length=80)
-    area_title = models.CharField(max_length=120, help_text="The area as shown, e.g. Alignment.")
+    area_title = CanonicalCharField(max_length=120, help_text="The area as shown, e.g. Alignment.")
     slug = models.SlugField(max_length=120)
-    title = models.CharField(max_length=300)
-    summary = models.TextField(max_length=2000, help_text="One-line summary shown under the title.")
+    title = CanonicalCharField(max_length=300)
+    summary = CanonicalTextField(
+        max_length=2000, help_text="One-line summary shown under the title."
+    )
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.DRAFT)
     importance = models.CharField(
         max_length=20, choices=Importance.choices, default=Importance.SUPPORTING
@@ -38,10 +42,10 @@ class Concept(models.Model):
     difficulty = models.PositiveSmallIntegerField(
         default=1, validators=[MinValueValidator(1), MaxValueValidator(5)]
     )
-    math_level = models.CharField(max_length=60, blank=True)
+    math_level = CanonicalCharField(max_length=60, blank=True)
     read_minutes = models.PositiveSmallIntegerField(default=5)
-    illustration_caption = models.TextField(max_length=2000, blank=True)
-    link_test = models.TextField(
+    illustration_caption = CanonicalTextField(max_length=2000, blank=True)
+    link_test = CanonicalTextField(
         max_length=2000,
         blank=True,
         help_text="The 'Test the link' prompt, e.g. 'Manipulate one control and predict the "
@@ -100,21 +104,21 @@ class Section(models.Model):
     concept = models.ForeignKey(Concept, on_delete=models.CASCADE, related_name="sections")
     kind = models.CharField(max_length=20, choices=Kind.choices)
     order = models.PositiveSmallIntegerField(default=1)
-    title = models.CharField(max_length=200)
-    summary = models.CharField(
+    title = CanonicalCharField(max_length=200)
+    summary = CanonicalCharField(
         max_length=500, blank=True, help_text="Structure blurb, e.g. 'Start with the picture…'."
     )
-    prompt = models.CharField(
+    prompt = CanonicalCharField(
         max_length=500,
         blank=True,
         help_text="Section lede, e.g. 'Build the mental picture first…'.",
     )
-    section_prompt = models.TextField(
+    section_prompt = CanonicalTextField(
         max_length=4000,
         blank=True,
         help_text="The text under 'Section prompt' that opens the section body.",
     )
-    body = models.TextField(max_length=200_000, blank=True, help_text="Markdown with LaTeX.")
+    body = CanonicalTextField(max_length=200_000, blank=True, help_text="Markdown with LaTeX.")
     ready = models.BooleanField(default=False)
 
     class Meta:
@@ -151,8 +155,8 @@ class ConceptObject(models.Model):
     )
     kind = models.CharField(max_length=20, choices=Kind.choices)
     anchor = models.SlugField(max_length=120)
-    title = models.CharField(max_length=300)
-    body = models.TextField(
+    title = CanonicalCharField(max_length=300)
+    body = CanonicalTextField(
         max_length=200_000,
         help_text="LaTeX for an equation, verbatim code for a code witness, text otherwise.",
     )
@@ -193,8 +197,8 @@ class Prerequisite(models.Model):
         Concept, on_delete=models.CASCADE, related_name="prerequisite_edges"
     )
     prerequisite = models.ForeignKey(Concept, on_delete=models.CASCADE, related_name="next_edges")
-    carry_in = models.TextField(max_length=2000, blank=True)
-    carry_out = models.TextField(max_length=2000, blank=True)
+    carry_in = CanonicalTextField(max_length=2000, blank=True)
+    carry_out = CanonicalTextField(max_length=2000, blank=True)
     order = models.PositiveSmallIntegerField(
         default=0, help_text="Position among the concept's prerequisites."
     )
@@ -223,9 +227,9 @@ class RelatedLink(models.Model):
     target = models.ForeignKey(
         Concept, on_delete=models.CASCADE, null=True, blank=True, related_name="related_from"
     )
-    title = models.CharField(max_length=300, blank=True)
+    title = CanonicalCharField(max_length=300, blank=True)
     url = models.URLField(max_length=1000, blank=True)
-    note = models.TextField(max_length=2000, blank=True)
+    note = CanonicalTextField(max_length=2000, blank=True)
     order = models.PositiveSmallIntegerField(default=0)
 
     class Meta:
@@ -252,10 +256,10 @@ class Source(models.Model):
 
     key = models.SlugField(max_length=120, unique=True)
     kind = models.CharField(max_length=20, choices=Kind.choices, default=Kind.PAPER)
-    title = models.CharField(max_length=500)
+    title = CanonicalCharField(max_length=500)
     authors = models.JSONField(default=list, help_text='List of names, "Family, Given".')
     year = models.PositiveSmallIntegerField(null=True, blank=True)
-    venue = models.CharField(max_length=300, blank=True)
+    venue = CanonicalCharField(max_length=300, blank=True)
     url = models.URLField(max_length=1000, blank=True)
     doi = models.CharField(max_length=200, blank=True)
     arxiv_id = models.CharField(max_length=40, blank=True)
@@ -321,7 +325,7 @@ class ConceptSource(models.Model):
 
     concept = models.ForeignKey(Concept, on_delete=models.CASCADE, related_name="source_links")
     source = models.ForeignKey(Source, on_delete=models.PROTECT, related_name="concept_links")
-    grounds = models.TextField(max_length=2000)
+    grounds = CanonicalTextField(max_length=2000)
     order = models.PositiveSmallIntegerField(default=0)
 
     class Meta:

@@ -3,7 +3,7 @@
 Each function runs a fixed number of queries whatever the page or the graph holds.
 """
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from django.db import connection
@@ -14,6 +14,7 @@ from django.urls import reverse
 from learning_platform.pages import page_sections
 from learning_platform.roles import is_editor, is_reviewer
 
+from .embeds import EmbeddedObject, embed_expand, embedded_objects
 from .graph import requires_map, study_order
 from .models import Concept, ConceptObject, Prerequisite, Section, Source, SourceSnapshot
 
@@ -98,7 +99,11 @@ def readiness_label(ready: int, total: int) -> str:
     return f"{ready}/{total} sections ready"
 
 
-def section_data(section: Section) -> dict[str, Any]:
+def section_data(
+    section: Section, objects: Mapping[tuple[str, str], EmbeddedObject]
+) -> dict[str, Any]:
+    """A section as served: ``body`` with its embedded objects expanded, ``body_source`` as
+    stored (with the ``{{kind:anchor}}`` references)."""
     return {
         "key": section.key,
         "kind": section.kind,
@@ -108,7 +113,8 @@ def section_data(section: Section) -> dict[str, Any]:
         "summary": section.summary,
         "prompt": section.prompt,
         "section_prompt": section.section_prompt,
-        "body": section.body,
+        "body": embed_expand(section.body, objects),
+        "body_source": section.body,
         "ready": section.ready,
         "version": section.content_hash,
     }
@@ -198,6 +204,7 @@ def concept_page(*, concept: Concept, request=None) -> dict[str, Any]:
     sections = list(concept.sections.all())
     section_kinds = {section.pk: section.kind for section in sections}
     objects = list(concept.page_objects.all())
+    embeds = embedded_objects(objects)
     before, after = concept_edges(concept=concept)
     related = list(concept.related_links.select_related("target"))
     source_links = list(concept.source_links.select_related("source"))
@@ -264,7 +271,7 @@ def concept_page(*, concept: Concept, request=None) -> dict[str, Any]:
         "version": concept.content_hash,
         "updated_at": concept.updated_at.isoformat() if concept.updated_at else None,
         "readiness": readiness,
-        "sections": [section_data(section) for section in sections],
+        "sections": [section_data(section, embeds) for section in sections],
         "objects": object_rows,
         "learning_map": {
             "before": before_data,

@@ -15,6 +15,7 @@ from concepts.models import (
     Source,
     SourceSnapshot,
 )
+from concepts.selectors import concept_page
 from learning_platform.content import ContentError, LoadReport, content_loaders
 
 from .conftest import CONTENT, SEED
@@ -77,9 +78,11 @@ def test_every_page_text_of_the_sections_is_verbatim_from_the_page(loaded):
 
 
 def test_equations_are_latex_sources_placed_verbatim_in_the_math_section(loaded):
-    """Each equation object is a LaTeX source from the page, displayed in the math body."""
+    """Each equation lives once, in its object: the math body refers to it, the served page
+    displays the page's LaTeX verbatim."""
     seed = SEED.read_text(encoding="utf-8")
-    math = Section.objects.get(concept__slug="rlhf", kind="math")
+    stored = Section.objects.get(concept__slug="rlhf", kind="math")
+    math = next(s for s in concept_page(concept=stored.concept)["sections"] if s["kind"] == "math")
     equations = ConceptObject.objects.filter(concept__slug="rlhf", kind="equation")
     anchors = set(equations.values_list("anchor", flat=True))
     assert {
@@ -93,21 +96,26 @@ def test_equations_are_latex_sources_placed_verbatim_in_the_math_section(loaded)
         "lagrange-stationarity",
     } <= anchors
     for equation in equations:
-        assert f"$$\n{equation.body}\n$$" in math.body
+        assert f"{{{{equation:{equation.anchor}}}}}" in stored.body
+        assert equation.body not in stored.body
+        assert f"$$\n{equation.body}\n$$" in math["body"]
         assert equation.body in seed
-    assert r"\Delta_\phi(x,y_w,y_\ell) = r_\phi(x,y_w)-r_\phi(x,y_\ell)" in math.body
+    assert r"\Delta_\phi(x,y_w,y_\ell) = r_\phi(x,y_w)-r_\phi(x,y_\ell)" in math["body"]
 
 
 def test_code_witness_is_the_page_code_verbatim(loaded):
-    """The code witness is byte-for-byte the page's code, fenced in the code section too."""
+    """The code witness is byte-for-byte the page's code; the code section refers to it and is
+    served with it fenced, exactly as the page shows it."""
     seed = SEED.read_text(encoding="utf-8")
     code = ConceptObject.objects.get(concept__slug="rlhf", kind="code")
     assert code.anchor == "reward-model-and-policy" and code.language == "python"
     assert code.body.startswith("import numpy as np\n")
-    assert code.body.endswith("assert np.allclose(pi_star, pi_shifted)")
+    assert code.body.endswith("assert np.allclose(pi_star, pi_shifted)\n")
     assert code.body in seed
     section = Section.objects.get(concept__slug="rlhf", kind="code")
-    assert f"```python\n{code.body}\n```" in section.body
+    assert section.body.startswith("{{code:reward-model-and-policy}}\n")
+    served = next(s for s in concept_page(concept=code.concept)["sections"] if s["kind"] == "code")
+    assert f"```python\n{code.body}```" in served["body"]
 
 
 def test_demo_and_misconceptions(loaded):
