@@ -8,9 +8,13 @@ class ConceptsConfig(AppConfig):
     def ready(self) -> None:
         from learning_platform.content import ContentLoader, register_content_loader
 
-        from . import objects  # noqa: F401  (registers the object-key resolvers)
+        from . import (
+            objects,  # noqa: F401  (registers the object-key resolvers)
+            revisions,
+        )
         from .content import concepts_export, concepts_load
 
+        revisions.connect()
         register_content_loader(
             ContentLoader(name="concepts", load=concepts_load, export=concepts_export)
         )

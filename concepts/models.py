@@ -1,8 +1,10 @@
 import hashlib
 import json
 
+from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
+from django.utils import timezone
 
 from learning_platform.text import CanonicalCharField, CanonicalTextField
 
@@ -45,6 +47,8 @@ class Concept(models.Model):
     math_level = CanonicalCharField(max_length=60, blank=True)
     read_minutes = models.PositiveSmallIntegerField(default=5)
     illustration_caption = CanonicalTextField(max_length=2000, blank=True)
+    # The hash of the newest ConceptRevision, kept by concepts.revisions in the same transaction.
+    revision_hash = models.CharField(max_length=64, blank=True, default="", editable=False)
     link_test = CanonicalTextField(
         max_length=2000,
         blank=True,
@@ -336,3 +340,49 @@ class ConceptSource(models.Model):
 
     def __str__(self) -> str:
         return f"{self.concept.path} ← {self.source.key}"
+
+
+class ConceptRevision(models.Model):
+    """One immutable state of a concept page: its canonical content and the hash over it.
+
+    Written only by concepts.revisions.concept_revision_record; never updated or deleted while
+    the concept exists.
+    """
+
+    class Door(models.TextChoices):
+        ADMIN = "admin", "admin"
+        API = "api", "API"
+        LOADER = "loader", "content loader"
+        COMMAND = "command", "management command"
+        DIRECT = "direct", "direct save"
+
+    concept = models.ForeignKey(Concept, on_delete=models.CASCADE, related_name="revisions")
+    number = models.PositiveIntegerField()
+    hash = models.CharField(max_length=64)
+    parent_hash = models.CharField(max_length=64, blank=True)
+    content = models.JSONField()
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="concept_revisions",
+    )
+    author_label = models.CharField(max_length=150, blank=True)
+    door = models.CharField(max_length=20, choices=Door.choices)
+    reason = models.CharField(max_length=300, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["concept", "-number"]
+        constraints = [
+            models.UniqueConstraint(fields=["concept", "number"], name="revision_unique_number"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.concept_id} r{self.number} {self.hash[:12]}"
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None:
+            raise ValueError("A concept revision is immutable.")
+        super().save(*args, **kwargs)

@@ -17,6 +17,21 @@ urlpatterns = [
         api.PrerequisiteAddApi.as_view(),
         name="concept-prerequisites",
     ),
+    path(
+        "concepts/<slug:area>/<slug:slug>/revisions/",
+        api.ConceptRevisionListApi.as_view(),
+        name="concept-revisions",
+    ),
+    path(
+        "concepts/<slug:area>/<slug:slug>/revisions/<str:revision>/",
+        api.ConceptRevisionDetailApi.as_view(),
+        name="concept-revision",
+    ),
+    path(
+        "concepts/<slug:area>/<slug:slug>/diff/",
+        api.ConceptDiffApi.as_view(),
+        name="concept-diff",
+    ),
     path("sources/", api.SourceListApi.as_view(), name="source-list"),
     path("sources/<slug:key>/", api.SourceDetailApi.as_view(), name="source-detail"),
     path("sources/<slug:key>/csl/", api.SourceCslApi.as_view(), name="source-csl"),

@@ -12,6 +12,7 @@ from django.db import transaction
 from rest_framework.test import APIClient
 
 from claims.models import Claim
+from concepts.models import Concept
 
 ROLES = ("anonymous", "learner", "other_learner", "reviewer", "editor", "admin")
 VERBS = ("GET", "POST", "PUT", "PATCH", "DELETE")
@@ -75,6 +76,9 @@ MATRIX = {
     "/api/v1/concepts/": public_read(),
     "/api/v1/concepts/{area}/{slug}/": public_read(),
     "/api/v1/concepts/{area}/{slug}/learning-path/": public_read(),
+    "/api/v1/concepts/{area}/{slug}/revisions/": public_read(),
+    "/api/v1/concepts/{area}/{slug}/revisions/{revision}/": public_read(),
+    "/api/v1/concepts/{area}/{slug}/diff/": public_read(),
     "/api/v1/concepts/{area}/{slug}/prerequisites/": role_gated(CONTENT_WRITERS, post=400),
     "/api/v1/sources/": public_read(),
     "/api/v1/sources/{key}/": public_read(),
@@ -135,6 +139,7 @@ def world(learner, other_learner, reviewer, editor, admin_user):
         "ids": {
             "area": "alignment",
             "slug": "rlhf",
+            "revision": Concept.objects.get(slug="rlhf").revision_hash,
             "kind": "kl-policy",
             "draft_id": draft,
             "run_id": run,

@@ -2,8 +2,9 @@ from pathlib import Path
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
-from django.db import transaction
 
+from concepts.models import ConceptRevision
+from concepts.revisions import revision_scope
 from learning_platform.content import ContentError, LoadReport, content_loaders
 
 
@@ -22,7 +23,7 @@ class Command(BaseCommand):
             raise CommandError(f"{root} is not a folder.")
         report = LoadReport()
         try:
-            with transaction.atomic():
+            with revision_scope(door=ConceptRevision.Door.LOADER, reason=f"Loaded {root}"):
                 for loader in content_loaders():
                     loader.load(root, report)
         except ContentError as exc:
