@@ -10,6 +10,7 @@ from drf_spectacular.utils import (
     OpenApiResponse,
     extend_schema,
     extend_schema_field,
+    extend_schema_serializer,
 )
 from rest_framework import serializers, status
 from rest_framework.exceptions import NotFound
@@ -123,11 +124,23 @@ class VerificationOutput(serializers.ModelSerializer):
         return verification.fingerprint != verification.claim.fingerprint
 
 
+@extend_schema_serializer(component_name="ClaimStaleReason")
+class StaleReasonOutput(serializers.Serializer):
+    input = serializers.ChoiceField(choices=["text", "source", "witness", "unknown"])
+    key = serializers.CharField(help_text="The source or witness key; empty for the text.")
+    change = serializers.ChoiceField(choices=["added", "removed", "changed"])
+    message = serializers.CharField()
+    diff_url = serializers.CharField(
+        required=False, help_text="The concept diff from the reviewed revision to now."
+    )
+
+
 class ClaimOutput(serializers.ModelSerializer):
     url = serializers.SerializerMethodField()
     concept = serializers.CharField(source="concept.key")
     badge = serializers.SerializerMethodField()
     badge_label = serializers.SerializerMethodField()
+    stale_reasons = serializers.SerializerMethodField()
     # Plain data from claims_with_links: a nested serializer per row costs more than the
     # queries do on a full page.
     sources = serializers.SerializerMethodField()
@@ -149,6 +162,7 @@ class ClaimOutput(serializers.ModelSerializer):
             "support_note",
             "badge",
             "badge_label",
+            "stale_reasons",
             "fingerprint",
             "sources",
             "witnesses",
@@ -188,6 +202,10 @@ class ClaimOutput(serializers.ModelSerializer):
 
     def get_badge_label(self, claim: Claim) -> str:
         return Badge(selectors.claim_badge(claim=claim)).label
+
+    @extend_schema_field(StaleReasonOutput(many=True))
+    def get_stale_reasons(self, claim: Claim) -> list[dict]:
+        return selectors.claim_stale_reasons(claim=claim)
 
     @staticmethod
     def _latest(claim: Claim) -> dict | None:

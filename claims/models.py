@@ -16,6 +16,8 @@ Badges. A badge tells a learner how far to trust the claim *as written*:
   the review queue.
 """
 
+import uuid
+
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
@@ -108,6 +110,9 @@ class Claim(models.Model):
     # Maintained by claims.services.claim_fingerprint_refresh whenever what it covers changes.
     fingerprint = models.CharField(max_length=64, blank=True, default="", editable=False)
     fingerprint_changed_at = models.DateTimeField(default=timezone.now, editable=False)
+    # What the fingerprint hashes (text, sources with locator and snapshot hash, witnesses with
+    # content hash): compared with a review's copy, it says which input changed.
+    fingerprint_inputs = models.JSONField(default=dict, blank=True, editable=False)
     # Maintained by claims.services.review_record, under a lock on this row: the latest review,
     # and the two of its columns the badge reads, so that filtering by badge needs no join.
     latest_review = models.ForeignKey(
@@ -139,6 +144,7 @@ class Claim(models.Model):
         {
             "fingerprint",
             "fingerprint_changed_at",
+            "fingerprint_inputs",
             "latest_review",
             "latest_review_fingerprint",
             "latest_review_verdict",
@@ -277,6 +283,9 @@ class ClaimReview(AppendOnlyModel):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="claim_reviews"
     )
     reviewer_label = models.CharField(max_length=100)
+    # The reviewer's immutable identity (ReviewerIdentity.uid), hashed into the review: renaming
+    # the account changes neither. Empty on reviews recorded before identities existed.
+    reviewer_uid = models.CharField(max_length=36, blank=True, default="")
     verdict = models.CharField(max_length=30, choices=Verdict.choices)
     summary = CanonicalTextField(max_length=8000)
     scope_covers = CanonicalTextField(max_length=2000, help_text="What the review checked.")
@@ -287,6 +296,12 @@ class ClaimReview(AppendOnlyModel):
     witnesses_checked = models.JSONField(default=list, blank=True, help_text="Object keys, sorted.")
     reviewed_on = models.DateField()
     fingerprint = models.CharField(max_length=64, help_text="The claim's fingerprint reviewed.")
+    fingerprint_inputs = models.JSONField(
+        default=dict, blank=True, help_text="What the fingerprint hashes, as reviewed."
+    )
+    concept_revision = models.CharField(
+        max_length=64, blank=True, help_text="The concept revision the reviewer saw."
+    )
     previous_hash = models.CharField(max_length=64, blank=True)
     hash = models.CharField(max_length=64, unique=True)
     recorded_at = models.DateTimeField(default=timezone.now)
@@ -336,6 +351,19 @@ class ClaimReview(AppendOnlyModel):
     def scope_text(self) -> str:
         """The scope as the page states it: "<covers> It does not certify <excludes>"."""
         return f"{self.scope_covers} It does not certify {self.scope_excludes}"
+
+
+class ReviewerIdentity(models.Model):
+    """A stable identity for an account that records reviews, kept across renames and restores."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="reviewer_identity"
+    )
+    uid = models.UUIDField(unique=True, default=uuid.uuid4, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"{self.user_id} {self.uid}"
 
 
 class ClaimVerification(AppendOnlyModel):

@@ -6,14 +6,16 @@ review), and claims_with_links reads a page's sources, witnesses and reviews in 
 """
 
 from dataclasses import dataclass
+from urllib.parse import urlencode
 
 from django.db.models import Case, CharField, Count, F, Q, QuerySet, Value, When
+from django.urls import reverse
 
 from concepts.models import Concept
 from learning_platform.objects import ResolvedObject
 from learning_platform.roles import is_editor, is_reviewer
 
-from .chain import review_hash_of
+from .chain import inputs_changed, review_hash_of
 from .models import Badge, Claim, ClaimReview, ClaimSource, ClaimVerification, ClaimWitness
 
 V = ClaimReview.Verdict
@@ -66,6 +68,25 @@ def claim_badge(*, claim: Claim) -> str:
         return Badge.STALE.value
     verdict = VERDICT_BADGE.get(claim.latest_review_verdict)
     return verdict.value if verdict else Badge.STALE.value
+
+
+def claim_stale_reasons(*, claim: Claim) -> list[dict]:
+    """Why the claim's badge is stale: each input (text, source snapshot or locator, witness)
+    that changed since its latest review, with the concept diff that shows it. Empty when the
+    badge is not stale. Reads only what claims_with_links loaded."""
+    review = claim.latest_review
+    if review is None or review.fingerprint == claim.fingerprint:
+        return []
+    reasons = inputs_changed(review.fingerprint_inputs, claim.fingerprint_inputs)
+    concept = claim.concept
+    if review.concept_revision and concept.revision_hash:
+        base = reverse("concept-diff", kwargs={"area": concept.area, "slug": concept.slug})
+        for reason in reasons:
+            query = {"from": review.concept_revision, "to": concept.revision_hash}
+            if reason["input"] == "witness":
+                query["object"] = reason["key"]
+            reason["diff_url"] = f"{base}?{urlencode(query)}"
+    return reasons
 
 
 # Claims ---------------------------------------------------------------------------------------
@@ -282,6 +303,7 @@ def _page_item(claim: Claim) -> dict:
         "support_note": claim.support_note,
         "badge": badge,
         "badge_label": Badge(badge).label,
+        "stale_reasons": claim_stale_reasons(claim=claim),
         "sources": [
             {"key": link["key"], "title": link["title"], "locator": link["locator"]}
             for link in claim.source_links

@@ -5,6 +5,7 @@ fingerprint or a review's link in its chain is computed in one place.
 """
 
 import datetime
+import uuid
 from collections.abc import Iterable, Sequence
 
 from django.contrib.auth import get_user_model
@@ -16,8 +17,15 @@ from django.utils import timezone
 from concepts.models import Concept, ConceptObject, Source, SourceSnapshot
 from learning_platform.roles import is_reviewer
 
-from .chain import fingerprint_compute, review_hash_of, sha256_json
-from .models import Claim, ClaimReview, ClaimSource, ClaimVerification, ClaimWitness
+from .chain import fingerprint_inputs, fingerprint_of_inputs, review_hash_of, sha256_json
+from .models import (
+    Claim,
+    ClaimReview,
+    ClaimSource,
+    ClaimVerification,
+    ClaimWitness,
+    ReviewerIdentity,
+)
 
 # The account content-file reviews are attributed to. It cannot log in.
 CONTENT_IMPORT_USERNAME = "content-import"
@@ -52,8 +60,8 @@ def _claims_with_fingerprint_inputs(claim_ids: Iterable[int]):
     )
 
 
-def _fingerprint_of(claim: Claim) -> str:
-    return fingerprint_compute(
+def _inputs_of(claim: Claim) -> dict:
+    return fingerprint_inputs(
         text=claim.text,
         sources=[
             (link.source.key, link.locator, link.snapshot_sha or "")
@@ -66,9 +74,14 @@ def _fingerprint_of(claim: Claim) -> str:
     )
 
 
+def claim_inputs(*, claim: Claim) -> dict:
+    """What the claim's fingerprint hashes, as its rows stand now."""
+    return _inputs_of(_claims_with_fingerprint_inputs([claim.pk]).get())
+
+
 def claim_fingerprint(*, claim: Claim) -> str:
     """The claim's fingerprint as its rows stand now: text, source snapshots, witness bodies."""
-    return _fingerprint_of(_claims_with_fingerprint_inputs([claim.pk]).get())
+    return fingerprint_of_inputs(claim_inputs(claim=claim))
 
 
 def claim_fingerprint_refresh(*, claim_ids: Iterable[int]) -> list[int]:
@@ -82,10 +95,11 @@ def claim_fingerprint_refresh(*, claim_ids: Iterable[int]) -> list[int]:
     now = timezone.now()
     changed = []
     for claim in _claims_with_fingerprint_inputs(ids):
-        fingerprint = _fingerprint_of(claim)
-        if fingerprint != claim.fingerprint:
+        inputs = _inputs_of(claim)
+        fingerprint = fingerprint_of_inputs(inputs)
+        if fingerprint != claim.fingerprint or inputs != claim.fingerprint_inputs:
             Claim.objects.filter(pk=claim.pk).update(
-                fingerprint=fingerprint, fingerprint_changed_at=now
+                fingerprint=fingerprint, fingerprint_inputs=inputs, fingerprint_changed_at=now
             )
             changed.append(claim.pk)
     return changed
@@ -95,6 +109,7 @@ def _refreshed(claim: Claim) -> Claim:
     claim.refresh_from_db(
         fields=[
             "fingerprint",
+            "fingerprint_inputs",
             "fingerprint_changed_at",
             "latest_review",
             "latest_review_fingerprint",
@@ -303,6 +318,17 @@ def reviewer_label_validate(*, reviewer, reviewer_label: str | None) -> str:
     return label
 
 
+def reviewer_identity(user) -> ReviewerIdentity:
+    """The account's stable reviewer identity, created on its first review."""
+    if user.get_username() == CONTENT_IMPORT_USERNAME:
+        # The same uid in every database, so content-file reviews hash the same everywhere.
+        uid = uuid.uuid5(uuid.NAMESPACE_URL, f"learning-platform:{CONTENT_IMPORT_USERNAME}")
+        identity, _ = ReviewerIdentity.objects.get_or_create(user=user, defaults={"uid": uid})
+        return identity
+    identity, _ = ReviewerIdentity.objects.get_or_create(user=user)
+    return identity
+
+
 def _review_append(
     *,
     claim: Claim,
@@ -310,20 +336,29 @@ def _review_append(
     reviewer_label: str,
     reviewed_on: datetime.date,
     fingerprint: str,
+    fingerprint_inputs: dict | None = None,
     **content,
 ) -> ClaimReview:
     """Add the next link to the claim's chain. The caller holds the lock on the claim row."""
     head = (
         ClaimReview.objects.filter(claim=claim).order_by("-sequence").only("sequence", "hash")
     ).first()
+    revision = Concept.objects.filter(pk=claim.concept_id).values_list("revision_hash", flat=True)
     review = ClaimReview(
         claim=claim,
         sequence=head.sequence + 1 if head else 1,
         previous_hash=head.hash if head else "",
         reviewer=reviewer,
+        reviewer_uid=str(reviewer_identity(reviewer).uid),
         reviewer_label=reviewer_label,
         reviewed_on=reviewed_on,
         fingerprint=fingerprint,
+        fingerprint_inputs=(
+            fingerprint_inputs
+            if fingerprint_inputs is not None
+            else (claim.fingerprint_inputs if fingerprint == claim.fingerprint else {})
+        ),
+        concept_revision=revision.first() or "",
         **content,
     )
     review.hash = review_hash_of(review, claim_key=claim.key)
@@ -341,12 +376,13 @@ def _locked_with_current_fingerprint(claim: Claim) -> tuple[Claim, str]:
     # The row lock serialises appends to one claim's chain: a second writer waits here and then
     # reads the head the first one wrote. (SQLite's IMMEDIATE transactions serialise anyway.)
     locked = Claim.objects.select_for_update().get(pk=claim.pk)
-    current = claim_fingerprint(claim=locked)
-    if current != locked.fingerprint:
+    inputs = claim_inputs(claim=locked)
+    current = fingerprint_of_inputs(inputs)
+    if current != locked.fingerprint or inputs != locked.fingerprint_inputs:
         Claim.objects.filter(pk=locked.pk).update(
-            fingerprint=current, fingerprint_changed_at=timezone.now()
+            fingerprint=current, fingerprint_inputs=inputs, fingerprint_changed_at=timezone.now()
         )
-        locked.fingerprint = current
+        locked.fingerprint, locked.fingerprint_inputs = current, inputs
     return locked, current
 
 

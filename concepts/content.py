@@ -41,6 +41,7 @@ from .models import (
     Section,
     Source,
 )
+from .revisions import revisions_flush
 from .services import (
     prerequisite_add,
     prerequisite_remove,
@@ -578,8 +579,12 @@ def _concepts_by_path(paths: set[str]) -> dict[str, Concept]:
 
 
 @transaction.atomic
-def concepts_load(root: Path, report: LoadReport) -> None:
-    """Validate everything under ``root``, then bring the database in line with it."""
+def concepts_load(root: Path, report: LoadReport, units: set[str] | None = None) -> None:
+    """Validate everything under ``root``, then bring the database in line with it.
+
+    ``units``, when given, limits the writes to those content units (``source:<key>``,
+    ``concept:<area>/<slug>``); every file is still validated.
+    """
     sources, concepts = content_parse(Path(root))
 
     # Cross-references are checked before the first write.
@@ -611,6 +616,13 @@ def concepts_load(root: Path, report: LoadReport) -> None:
                         f"{where}[{index}].concept",
                         f"no concept {target!r} in content/concepts/ or the database",
                     )
+
+    if units is not None:
+        sources = [doc for doc in sources if source_unit(doc.key) in units]
+        source_keys = {doc.key for doc in sources}
+        concepts = [doc for doc in concepts if concept_unit(doc.concept_path) in units]
+        content_paths = {doc.concept_path for doc in concepts}
+        in_database = _concepts_by_path(referenced - content_paths)
 
     # Sources and their snapshots.
     existing_sources = {s.key: s for s in Source.objects.filter(key__in=source_keys)}
@@ -664,6 +676,7 @@ def concepts_load(root: Path, report: LoadReport) -> None:
     for doc in concepts:
         _load_related(report, doc, loaded[doc.concept_path], targets)
     _load_edges(report, concepts, loaded, targets)
+    revisions_flush()
 
 
 def _load_sections(report: LoadReport, doc: ConceptDoc, concept: Concept) -> dict[str, Section]:
@@ -972,23 +985,41 @@ def object_entry(obj: ConceptObject, section_kinds: dict[int, str]) -> dict[str,
     return entry
 
 
-def concepts_export(root: Path) -> list[Path]:
-    """Write every source, snapshot and concept under ``root`` in canonical form."""
+def source_unit(key: str) -> str:
+    return f"source:{key}"
+
+
+def concept_unit(path: str) -> str:
+    return f"concept:{path}"
+
+
+def concepts_files(
+    *, source_keys: set[str] | None = None, concept_paths: set[str] | None = None
+) -> dict[str, dict[str, bytes]]:
+    """The canonical files of sources and concepts in the database, per content unit
+    (``source:<key>``, ``concept:<area>/<slug>``), as paths relative to the content root.
+
+    ``None`` means every one; the export writes exactly these files.
+    """
     from .selectors import snapshots_latest
 
-    root = Path(root)
-    written: list[Path] = []
-    sources = list(Source.objects.order_by("key"))
+    units: dict[str, dict[str, bytes]] = {}
+    sources = Source.objects.order_by("key")
+    if source_keys is not None:
+        sources = sources.filter(key__in=source_keys)
+    sources = list(sources)
     latest = snapshots_latest(source_ids=[source.pk for source in sources])
     for source in sources:
+        files: dict[str, bytes] = {}
         snapshot = latest.get(source.pk)
         name = None
         if snapshot is not None:
             name = f"{SNAPSHOTS_DIR}/{source.key}{snapshot_extension(snapshot.media_type)}"
             with snapshot.file.open("rb") as handle:
-                _write(root / SOURCES_DIR / name, handle.read(), written)
+                files[f"{SOURCES_DIR}/{name}"] = handle.read()
         data = source_file_data(source, name, snapshot)
-        _write(root / SOURCES_DIR / f"{source.key}.yaml", dump_yaml(data), written)
+        files[f"{SOURCES_DIR}/{source.key}.yaml"] = dump_yaml(data).encode()
+        units[source_unit(source.key)] = files
 
     concepts = Concept.objects.order_by("area", "slug").prefetch_related(
         "sections",
@@ -998,17 +1029,57 @@ def concepts_export(root: Path) -> list[Path]:
         "source_links__source",
     )
     for concept in concepts:
-        directory = root / CONCEPTS_DIR / concept.area / concept.slug
-        _write(directory / CONCEPT_FILE, dump_yaml(concept_file_data(concept)), written)
+        if concept_paths is not None and concept.path not in concept_paths:
+            continue
+        directory = f"{CONCEPTS_DIR}/{concept.area}/{concept.slug}"
+        files = {f"{directory}/{CONCEPT_FILE}": dump_yaml(concept_file_data(concept)).encode()}
         sections = sorted(concept.sections.all(), key=lambda s: (s.order, s.pk))
         for section in sections:
-            name = f"{section.order:02d}-{section.kind}.md"
-            _write(directory / SECTIONS_DIR / name, section_file_text(section), written)
+            name = f"{directory}/{SECTIONS_DIR}/{section.order:02d}-{section.kind}.md"
+            files[name] = section_file_text(section).encode()
         objects = sorted(concept.page_objects.all(), key=lambda o: (o.order, o.pk))
         if objects:
             kinds = {section.pk: section.kind for section in sections}
             entries = [object_entry(obj, kinds) for obj in objects]
-            _write(directory / OBJECTS_FILE, dump_yaml(entries), written)
+            files[f"{directory}/{OBJECTS_FILE}"] = dump_yaml(entries).encode()
+        units[concept_unit(concept.path)] = files
+    return units
+
+
+def concepts_files_on_disk(root: Path) -> dict[str, dict[str, bytes]]:
+    """The same units as they are in the files under ``root``."""
+    root = Path(root)
+    units: dict[str, dict[str, bytes]] = {}
+    sources_dir = root / SOURCES_DIR
+    if sources_dir.is_dir():
+        for path in sorted(sources_dir.glob("*.yaml")):
+            files = {path.relative_to(root).as_posix(): path.read_bytes()}
+            for snapshot in sorted((sources_dir / SNAPSHOTS_DIR).glob(f"{path.stem}.*")):
+                files[snapshot.relative_to(root).as_posix()] = snapshot.read_bytes()
+            units[source_unit(path.stem)] = files
+    concepts_dir = root / CONCEPTS_DIR
+    if concepts_dir.is_dir():
+        for path in sorted(concepts_dir.glob(f"*/*/{CONCEPT_FILE}")):
+            directory = path.parent
+            files = {}
+            for name in [CONCEPT_FILE, OBJECTS_FILE]:
+                if (directory / name).is_file():
+                    files[(directory / name).relative_to(root).as_posix()] = (
+                        directory / name
+                    ).read_bytes()
+            for section in sorted((directory / SECTIONS_DIR).glob("*.md")):
+                files[section.relative_to(root).as_posix()] = section.read_bytes()
+            units[concept_unit(f"{directory.parent.name}/{directory.name}")] = files
+    return units
+
+
+def concepts_export(root: Path) -> list[Path]:
+    """Write every source, snapshot and concept under ``root`` in canonical form."""
+    root = Path(root)
+    written: list[Path] = []
+    for files in concepts_files().values():
+        for relative, content in files.items():
+            _write(root / relative, content, written)
     _remove_stale(root, set(written))
     return written
 

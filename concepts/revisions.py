@@ -100,6 +100,18 @@ def revision_scope(*, author=None, door: str, reason: str = "") -> Iterator[_Sco
         _current.reset(token)
 
 
+def revisions_flush() -> None:
+    """Record the scope's pending revisions now, so that later writes in the same scope (claims
+    loaded after their concepts) can pin them."""
+    scope = _current.get()
+    if scope is None or not scope.concept_ids:
+        return
+    ids, scope.concept_ids = scope.concept_ids, set()
+    concept_revisions_record(
+        concept_ids=ids, author=scope.author, door=scope.door, reason=scope.reason
+    )
+
+
 def concept_touched(concept_ids: Iterable[int | None]) -> None:
     """Mark concepts whose content may have changed (called by the signal handlers)."""
     ids = {concept_id for concept_id in concept_ids if concept_id is not None}

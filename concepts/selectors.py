@@ -5,6 +5,7 @@ Each function runs a fixed number of queries whatever the page or the graph hold
 
 from collections.abc import Iterable, Mapping
 from typing import Any
+from urllib.parse import urlencode
 
 from django.db import connection
 from django.db.models import OuterRef, Q, QuerySet, Subquery
@@ -55,6 +56,20 @@ def concept_by_path(path: str) -> Concept | None:
     if not sep or not area or not slug or "/" in slug:
         return None
     return Concept.objects.filter(area=area, slug=slug).first()
+
+
+def concept_revision_of_key(concept_key: str) -> str:
+    """The newest revision hash of the concept ``concept:<area>/<slug>`` ("" if none)."""
+    area, _, slug = concept_key.removeprefix("concept:").partition("/")
+    found = Concept.objects.filter(area=area, slug=slug).values_list("revision_hash", flat=True)
+    return found.first() or ""
+
+
+def concept_diff_path(concept_key: str, *, old: str, new: str, object_key: str = "") -> str:
+    area, _, slug = concept_key.removeprefix("concept:").partition("/")
+    query = {"from": old, "to": new, **({"object": object_key} if object_key else {})}
+    path = reverse("concept-diff", kwargs={"area": area, "slug": slug})
+    return f"{path}?{urlencode(query)}"
 
 
 def concept_api_path(concept: Concept) -> str:

@@ -83,6 +83,9 @@ class DraftOutput(serializers.Serializer):
     anchor_title = serializers.CharField()
     anchor_url = serializers.CharField()
     anchor_version = serializers.CharField()
+    anchor_revision = serializers.CharField(
+        help_text="The concept revision it was written against."
+    )
     question = serializers.CharField()
     note = serializers.CharField()
     next_action = serializers.CharField()
@@ -113,6 +116,7 @@ def draft_output(draft: ResearchDraft, request) -> dict:
         "anchor_title": draft.anchor_title,
         "anchor_url": draft.anchor_url,
         "anchor_version": draft.anchor_version,
+        "anchor_revision": draft.anchor_revision,
         "question": draft.question,
         "note": draft.note,
         "next_action": draft.next_action,
@@ -132,6 +136,9 @@ class DraftDetailOutput(DraftOutput):
     )
     anchor_resolves = serializers.BooleanField()
     anchor_current_version = serializers.CharField(allow_null=True)
+    anchor_diff_url = serializers.CharField(
+        allow_null=True, help_text="The anchored object's diff since the draft, if it changed."
+    )
     handoff_url = serializers.SerializerMethodField()
 
     def get_handoff_url(self, draft: ResearchDraft) -> str:
@@ -278,6 +285,10 @@ class DraftHandoffApi(ResearchRoomApi):
         anchor_resolves = serializers.BooleanField()
         anchor_version = serializers.CharField()
         anchor_current_version = serializers.CharField(allow_null=True)
+        anchor_revision = serializers.CharField()
+        anchor_diff_url = serializers.CharField(
+            allow_null=True, help_text="The anchored object's diff since the draft, if it changed."
+        )
         text = serializers.CharField()
 
     @extend_schema(responses=Output, summary="The grounded handoff text for a draft")

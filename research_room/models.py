@@ -42,6 +42,8 @@ class ResearchDraft(models.Model):
     anchor_title = models.CharField(max_length=500, blank=True)
     anchor_url = models.CharField(max_length=1000, blank=True)
     anchor_version = models.CharField(max_length=128, blank=True)
+    # The concept revision the draft was written against: the diff from it shows what changed.
+    anchor_revision = models.CharField(max_length=64, blank=True)
     question = models.TextField(max_length=QUESTION_MAX)
     note = models.TextField(max_length=NOTE_MAX, blank=True)
     next_action = models.TextField(max_length=NEXT_ACTION_MAX, blank=True)

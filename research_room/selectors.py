@@ -9,6 +9,7 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.db.models import Q, QuerySet
 
+from concepts.selectors import concept_diff_path, concept_revision_of_key
 from learning_platform.objects import ResolvedObject, object_resolve
 
 from .annotations import collection_from_drafts
@@ -65,6 +66,8 @@ class AnchorState:
     changed: bool
     stored_version: str
     current_version: str | None
+    stored_revision: str = ""
+    diff_url: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -72,6 +75,8 @@ class AnchorState:
             "anchor_resolves": self.resolved is not None,
             "anchor_version": self.stored_version,
             "anchor_current_version": self.current_version,
+            "anchor_revision": self.stored_revision,
+            "anchor_diff_url": self.diff_url,
         }
 
 
@@ -79,11 +84,24 @@ def draft_anchor_state(*, draft: ResearchDraft) -> AnchorState:
     """Whether the anchored object is still the one the draft was written against."""
     resolved = object_resolve(draft.anchor_key)
     current = resolved.version if resolved is not None else None
+    changed = current != draft.anchor_version
+    diff_url = None
+    if changed and draft.anchor_revision and draft.anchor_concept_key:
+        now = concept_revision_of_key(draft.anchor_concept_key)
+        if now and now != draft.anchor_revision:
+            diff_url = concept_diff_path(
+                draft.anchor_concept_key,
+                old=draft.anchor_revision,
+                new=now,
+                object_key="" if draft.anchor_kind == "concept" else draft.anchor_key,
+            )
     return AnchorState(
         resolved=resolved,
-        changed=current != draft.anchor_version,
+        changed=changed,
         stored_version=draft.anchor_version,
         current_version=current,
+        stored_revision=draft.anchor_revision,
+        diff_url=diff_url,
     )
 
 

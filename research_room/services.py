@@ -8,6 +8,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from concepts.selectors import concept_revision_of_key
 from learning_platform.objects import ResolvedObject, object_resolve, object_resolve_for
 
 from .annotations import AnnotationFileError, ParsedAnnotation, draft_uuid_from_id
@@ -92,6 +93,9 @@ def _anchor_fields(resolved: ResolvedObject) -> dict[str, str]:
         "anchor_title": resolved.title[:500],
         "anchor_url": resolved.api_url[:1000],
         "anchor_version": resolved.version[:128],
+        "anchor_revision": (
+            concept_revision_of_key(resolved.concept_key) if resolved.concept_key else ""
+        ),
     }
 
 
