@@ -18,7 +18,14 @@ class ClaimsConfig(AppConfig):
         # Registered after the concepts app's loader (INSTALLED_APPS order): claims point at
         # the concepts, sources and objects it loads, in the same transaction.
         register_content_loader(
-            ContentLoader(name="claims", load=content.claims_load, export=content.claims_export)
+            ContentLoader(
+                name="claims",
+                load=content.claims_load,
+                export=content.claims_export,
+                on_disk=content.claims_files_on_disk,
+                in_database=content.claims_files,
+                unit_hash=content.claims_unit_hash,
+            )
         )
 
 

@@ -14,6 +14,7 @@ Export writes the same shape back (only imported reviews), byte for byte what lo
 """
 
 import datetime
+import json
 import re
 from pathlib import Path
 from typing import Any
@@ -24,6 +25,7 @@ from django.core.exceptions import ValidationError
 from concepts.models import Concept, ConceptObject, Source
 from learning_platform.content import ContentError, LoadReport
 
+from .chain import sha256_json
 from .models import Claim, ClaimReview
 from .services import (
     CONTENT_IMPORT_USERNAME,
@@ -32,11 +34,43 @@ from .services import (
     claim_update,
     claim_witnesses_set,
     review_import,
+    review_restore,
+    verification_restore,
 )
 
 FOLDER = "claims"
 HEX64 = re.compile(r"^[0-9a-f]{64}$")
-CLAIM_FIELDS = {"key", "status", "text", "support_note", "sources", "witnesses", "reviews"}
+CLAIM_FIELDS = {
+    "key",
+    "status",
+    "text",
+    "support_note",
+    "sources",
+    "witnesses",
+    "reviews",
+    "verifications",
+}
+# A review as recorded (exported with its chain fields): restored exactly, hash checked.
+RECORD_FIELDS = {
+    "sequence",
+    "reviewer",
+    "reviewer_uid",
+    "recorded_at",
+    "fingerprint_inputs",
+    "concept_revision",
+    "verification_seen",
+    "previous_hash",
+    "hash",
+}
+VERIFICATION_FIELDS = {
+    "outcome",
+    "invariant",
+    "result_hash",
+    "witness_code_version",
+    "fingerprint",
+    "verified_at",
+    "verified_by",
+}
 REVIEW_FIELDS = {
     "reviewer_label",
     "reviewed_on",
@@ -170,11 +204,90 @@ def _load_claim(concept: Concept, entry: Any, order: int, path: Path, report: Lo
     except ValidationError as exc:
         raise _content_error(exc, path, where) from exc
 
+    raw_verifications = entry.get("verifications") or []
+    if not isinstance(raw_verifications, list):
+        raise ContentError(path, f"{where}.verifications", "must be a list")
+    for index, verification in enumerate(raw_verifications):
+        _load_verification(claim, verification, path, f"{where}.verifications[{index}]")
     raw_reviews = entry.get("reviews") or []
     if not isinstance(raw_reviews, list):
         raise ContentError(path, f"{where}.reviews", "must be a list")
     for index, review in enumerate(raw_reviews):
-        _load_review(claim, review, path, f"{where}.reviews[{index}]", report)
+        where_review = f"{where}.reviews[{index}]"
+        if isinstance(review, dict) and "hash" in review:
+            _restore_review(claim, review, path, where_review, report)
+        else:
+            _load_review(claim, review, path, where_review, report)
+
+
+def _as_datetime(value: Any, path: Path, where: str) -> datetime.datetime:
+    if isinstance(value, datetime.datetime):
+        parsed = value
+    else:
+        try:
+            parsed = datetime.datetime.fromisoformat(str(value))
+        except ValueError as exc:
+            raise ContentError(path, where, "must be an ISO 8601 date and time") from exc
+    if parsed.tzinfo is None:
+        raise ContentError(path, where, "must name its time zone (e.g. +00:00)")
+    return parsed
+
+
+def _load_verification(claim: Claim, entry: Any, path: Path, where: str) -> None:
+    if not isinstance(entry, dict):
+        raise ContentError(path, where, "must be a mapping")
+    _unknown(entry, VERIFICATION_FIELDS, path, where)
+    values = {
+        name: _require(entry, name, path, where)
+        for name in ("outcome", "invariant", "result_hash", "witness_code_version", "fingerprint")
+    }
+    values["verified_at"] = _as_datetime(
+        _require(entry, "verified_at", path, where, object), path, f"{where}.verified_at"
+    )
+    try:
+        verification_restore(claim=claim, verified_by=entry.get("verified_by") or "", **values)
+    except ValidationError as exc:
+        raise _content_error(exc, path, where) from exc
+
+
+def _restore_review(claim: Claim, entry: dict, path: Path, where: str, report: LoadReport) -> None:
+    _unknown(entry, REVIEW_FIELDS | RECORD_FIELDS, path, where)
+    values: dict[str, Any] = {
+        name: _require(entry, name, path, where)
+        for name in (
+            "reviewer",
+            "reviewer_uid",
+            "reviewer_label",
+            "verdict",
+            "summary",
+            "scope_covers",
+            "scope_excludes",
+            "fingerprint",
+            "hash",
+        )
+    }
+    values["sequence"] = _require(entry, "sequence", path, where, int)
+    values["previous_hash"] = str(entry.get("previous_hash") or "")
+    values["reviewed_on"] = _as_date(
+        _require(entry, "reviewed_on", path, where, object), path, f"{where}.reviewed_on"
+    )
+    values["recorded_at"] = _as_datetime(
+        _require(entry, "recorded_at", path, where, object), path, f"{where}.recorded_at"
+    )
+    values["sources_checked"] = _string_list(entry, "sources_checked", path, where)
+    values["witnesses_checked"] = _string_list(entry, "witnesses_checked", path, where)
+    inputs = entry.get("fingerprint_inputs") or {}
+    if not isinstance(inputs, dict):
+        raise ContentError(path, f"{where}.fingerprint_inputs", "must be a mapping")
+    values["fingerprint_inputs"] = inputs
+    values["concept_revision"] = str(entry.get("concept_revision") or "")
+    values["verification_seen"] = str(entry.get("verification_seen") or "")
+    try:
+        review, created = review_restore(claim=claim, **values)
+    except ValidationError as exc:
+        raise _content_error(exc, path, where) from exc
+    if created:
+        report.created.append(f"{claim.key} review #{review.sequence}")
 
 
 def _review_identity(values: dict) -> tuple:
@@ -247,12 +360,15 @@ def _load_file(path: Path, report: LoadReport) -> None:
         _load_claim(concept, entry, order, path, report)
 
 
-def claims_load(root: Path, report: LoadReport) -> None:
-    """Load every `content/claims/**/*.yaml` (the concepts loader has run before)."""
+def claims_load(root: Path, report: LoadReport, units: set[str] | None = None) -> None:
+    """Load every `content/claims/<area>/<slug>.yaml` (the concepts loader has run before);
+    with ``units``, only those (``claims:<area>/<slug>``)."""
     folder = Path(root) / FOLDER
     if not folder.is_dir():
         return
     for path in sorted(folder.rglob("*.yaml")):
+        if units is not None and f"claims:{path.parent.name}/{path.stem}" not in units:
+            continue
         _load_file(path, report)
 
 
@@ -283,6 +399,33 @@ def dump_yaml(document: dict) -> str:
     )
 
 
+def _review_record(review: ClaimReview) -> dict:
+    record: dict[str, Any] = {
+        "sequence": review.sequence,
+        "reviewer": review.reviewer.get_username(),
+        "reviewer_uid": review.reviewer_uid,
+        "reviewer_label": review.reviewer_label,
+        "reviewed_on": review.reviewed_on,
+        "recorded_at": review.recorded_at.isoformat(),
+        "verdict": review.verdict,
+        "summary": review.summary,
+        "scope_covers": review.scope_covers,
+        "scope_excludes": review.scope_excludes,
+        "sources_checked": list(review.sources_checked),
+        "witnesses_checked": list(review.witnesses_checked),
+        "fingerprint": review.fingerprint,
+    }
+    if review.fingerprint_inputs:
+        record["fingerprint_inputs"] = review.fingerprint_inputs
+    if review.concept_revision:
+        record["concept_revision"] = review.concept_revision
+    if review.verification_seen_hash:
+        record["verification_seen"] = review.verification_seen_hash
+    record["previous_hash"] = review.previous_hash
+    record["hash"] = review.hash
+    return record
+
+
 def _claim_document(claim: Claim) -> dict:
     entry: dict[str, Any] = {"key": claim.key, "status": claim.status, "text": claim.text}
     if claim.support_note:
@@ -291,52 +434,92 @@ def _claim_document(claim: Claim) -> dict:
         {"source": link.source.key, "locator": link.locator} for link in claim.claim_sources.all()
     ]
     entry["witnesses"] = [link.concept_object.key for link in claim.claim_witnesses.all()]
-    reviews = [
-        review
-        for review in sorted(claim.reviews.all(), key=lambda review: review.sequence)
-        if review.reviewer.get_username() == CONTENT_IMPORT_USERNAME
-    ]
-    if reviews:
-        entry["reviews"] = [
+    verifications = sorted(claim.verifications.all(), key=lambda v: (v.verified_at, v.pk))
+    if verifications:
+        entry["verifications"] = [
             {
-                "reviewer_label": review.reviewer_label,
-                "reviewed_on": review.reviewed_on,
-                "verdict": review.verdict,
-                "summary": review.summary,
-                "scope_covers": review.scope_covers,
-                "scope_excludes": review.scope_excludes,
-                "sources_checked": list(review.sources_checked),
-                "witnesses_checked": list(review.witnesses_checked),
-                "fingerprint": review.fingerprint,
+                "outcome": verification.outcome,
+                "invariant": verification.invariant,
+                "result_hash": verification.result_hash,
+                "witness_code_version": verification.witness_code_version,
+                "fingerprint": verification.fingerprint,
+                "verified_at": verification.verified_at.isoformat(),
+                **(
+                    {"verified_by": verification.verified_by.get_username()}
+                    if verification.verified_by
+                    else {}
+                ),
             }
-            for review in reviews
+            for verification in verifications
         ]
+    reviews = sorted(claim.reviews.all(), key=lambda review: review.sequence)
+    if reviews:
+        entry["reviews"] = [_review_record(review) for review in reviews]
     return entry
 
 
-def claims_export(root: Path) -> list[Path]:
-    """Write one file per concept that has claims; answer the paths written."""
-    folder = Path(root) / FOLDER
+def claims_files(concept_paths: set[str] | None = None) -> dict[str, dict[str, bytes]]:
+    """One file per concept that has claims, per content unit ``claims:<area>/<slug>``."""
     claims = (
         Claim.objects.select_related("concept")
         .prefetch_related(
             "claim_sources__source",
             "claim_witnesses__concept_object__concept",
             "reviews__reviewer",
+            "verifications__verified_by",
         )
         .order_by("concept__area", "concept__slug", "order", "id")
     )
     by_concept: dict[Concept, list[Claim]] = {}
     for claim in claims:
-        by_concept.setdefault(claim.concept, []).append(claim)
-    written = []
+        if concept_paths is None or claim.concept.path in concept_paths:
+            by_concept.setdefault(claim.concept, []).append(claim)
+    units = {}
     for concept, concept_claims in by_concept.items():
         document = {
             "concept": concept.path,
             "claims": [_claim_document(claim) for claim in concept_claims],
         }
-        path = folder / concept.area / f"{concept.slug}.yaml"
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(dump_yaml(document), encoding="utf-8")
-        written.append(path)
+        name = f"{FOLDER}/{concept.area}/{concept.slug}.yaml"
+        units[f"claims:{concept.path}"] = {name: dump_yaml(document).encode()}
+    return units
+
+
+def claims_files_on_disk(root: Path) -> dict[str, dict[str, bytes]]:
+    folder = Path(root) / FOLDER
+    units = {}
+    if folder.is_dir():
+        for path in sorted(folder.glob("*/*.yaml")):
+            unit = f"claims:{path.parent.name}/{path.stem}"
+            units[unit] = {path.relative_to(root).as_posix(): path.read_bytes()}
+    return units
+
+
+def claims_unit_hash(files: dict[str, bytes]) -> str:
+    """The hash of a claims file without its reviews and verifications: those are append-only
+    and merge by hash, so a review recorded since the last load is never a conflict."""
+    documents = []
+    for name in sorted(files):
+        try:
+            document = yaml.safe_load(files[name].decode("utf-8"))
+        except (yaml.YAMLError, UnicodeDecodeError):
+            return sha256_json({"unparsable": name, "bytes": files[name].hex()})
+        claims = document.get("claims") if isinstance(document, dict) else None
+        for claim in claims if isinstance(claims, list) else []:
+            if isinstance(claim, dict):
+                claim.pop("reviews", None)
+                claim.pop("verifications", None)
+        documents.append([name, document])
+    return sha256_json(json.loads(json.dumps(documents, default=str)))
+
+
+def claims_export(root: Path) -> list[Path]:
+    """Write one file per concept that has claims; answer the paths written."""
+    written = []
+    for files in claims_files().values():
+        for name, content in files.items():
+            path = Path(root) / name
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_bytes(content)
+            written.append(path)
     return written

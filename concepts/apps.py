@@ -12,9 +12,20 @@ class ConceptsConfig(AppConfig):
             objects,  # noqa: F401  (registers the object-key resolvers)
             revisions,
         )
-        from .content import concepts_export, concepts_load
+        from .content import (
+            concepts_export,
+            concepts_files,
+            concepts_files_on_disk,
+            concepts_load,
+        )
 
         revisions.connect()
         register_content_loader(
-            ContentLoader(name="concepts", load=concepts_load, export=concepts_export)
+            ContentLoader(
+                name="concepts",
+                load=concepts_load,
+                export=concepts_export,
+                on_disk=concepts_files_on_disk,
+                in_database=concepts_files,
+            )
         )

@@ -272,14 +272,17 @@ def test_a_file_review_cannot_name_a_user(tree):
     assert error.value.field.endswith("reviewer")
 
 
-def test_export_keeps_only_imported_reviews(tree, reviewer, tmp_path):
-    """Reviews recorded in the app stay in the database; the files carry the imported ones."""
+def test_export_carries_every_review_with_its_chain_fields(tree, reviewer, tmp_path):
+    """Reviews recorded in the app are exported too, with reviewer, identity and hashes."""
     root, _, _ = tree
     load(root)
     claim = Claim.objects.get()
-    record_review(claim, reviewer, verdict="disputed", sources_checked=[])
+    review = record_review(claim, reviewer, verdict="disputed", sources_checked=[])
     out = tmp_path / "out"
     claims_export(out)
     exported = (out / "claims" / claim.concept.area / f"{claim.concept.slug}.yaml").read_text()
     assert "panel+oracle" in exported
-    assert "disputed" not in exported
+    assert "verdict: disputed" in exported
+    assert f"reviewer: {reviewer.username}" in exported
+    assert f"hash: {review.hash}" in exported
+    assert f"previous_hash: {review.previous_hash}" in exported

@@ -1,0 +1,130 @@
+"""Files and database never overwrite each other silently."""
+
+import shutil
+from io import StringIO
+from pathlib import Path
+
+import pytest
+from django.core.management import CommandError, call_command
+
+from concepts.models import Concept, ConceptObject, ConceptRevision, Prerequisite
+from concepts.revisions import revision_scope
+
+pytestmark = pytest.mark.django_db
+
+RLHF = Path("concepts/alignment/rlhf")
+
+
+@pytest.fixture
+def content(tmp_path, settings):
+    settings.MEDIA_ROOT = tmp_path / "media"
+    root = tmp_path / "content"
+    shutil.copytree(Path(settings.BASE_DIR) / "content", root)
+    call_command("load_content", str(root), stdout=StringIO())
+    return root
+
+
+def load(root: Path, *args: str) -> str:
+    out = StringIO()
+    call_command("load_content", str(root), *args, stdout=out)
+    return out.getvalue()
+
+
+def _code() -> ConceptObject:
+    return ConceptObject.objects.get(kind="code", concept__slug="rlhf")
+
+
+def _edit_in_database(new_beta: str) -> None:
+    with revision_scope(door=ConceptRevision.Door.ADMIN, reason="retune"):
+        code = _code()
+        code.body = code.body.replace("beta = 0.7", f"beta = {new_beta}")
+        code.save()
+
+
+def _edit_file(root: Path, relative: str, old: str, new: str) -> None:
+    path = root / relative
+    text = path.read_text(encoding="utf-8")
+    assert old in text
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+
+
+def test_an_edge_added_through_the_api_survives_a_reload(content, editor_client):
+    """A prerequisite added through the API is kept when load_content runs again."""
+    response = editor_client.post(
+        "/api/v1/concepts/alignment/reward-hacking/prerequisites/",
+        {"prerequisite": "alignment/dpo"},
+        format="json",
+    )
+    assert response.status_code == 201
+    output = load(content)
+    assert "kept concept:alignment/reward-hacking" in output
+    assert Prerequisite.objects.filter(
+        concept__slug="reward-hacking", prerequisite__slug="dpo"
+    ).exists()
+
+
+def test_an_admin_edit_of_a_witness_survives_a_reload(content):
+    """The witness edited in the database stays; the load says it kept it; nothing is written."""
+    _edit_in_database("0.1")
+    revisions = ConceptRevision.objects.count()
+    output = load(content)
+    assert "kept concept:alignment/rlhf" in output
+    assert "beta = 0.1" in _code().body
+    assert ConceptRevision.objects.count() == revisions
+
+
+def test_an_edit_on_both_sides_stops_the_load_before_any_write(content):
+    """Database and files both changed: the conflict names the unit and both hashes, and no
+    file change is written."""
+    _edit_in_database("0.1")
+    _edit_file(content, f"{RLHF}/concept.yaml", "read_minutes: ", "read_minutes: 1")
+    minutes = Concept.objects.get(slug="rlhf").read_minutes
+    with pytest.raises(CommandError) as caught:
+        load(content)
+    message = str(caught.value)
+    assert "conflict concept:alignment/rlhf" in message
+    assert "--theirs" in message and "--ours" in message and "Nothing was loaded" in message
+    assert message.count("→") >= 2  # the files' and the database's hashes
+    assert "beta = 0.1" in _code().body
+    assert Concept.objects.get(slug="rlhf").read_minutes == minutes
+
+
+def test_theirs_loads_the_files_over_the_database(content):
+    """--theirs: the files win, and the next load is clean."""
+    _edit_in_database("0.1")
+    _edit_file(content, f"{RLHF}/concept.yaml", "read_minutes: ", "read_minutes: 1")
+    load(content, "--theirs")
+    assert "beta = 0.7" in _code().body
+    assert "No changes" in load(content)
+
+
+def test_ours_keeps_the_database_until_the_files_change_again(content, tmp_path):
+    """--ours: the database wins; a later change of the files conflicts again; export writes
+    the database's version, after which loading is clean."""
+    _edit_in_database("0.1")
+    _edit_file(content, f"{RLHF}/concept.yaml", "read_minutes: ", "read_minutes: 1")
+    load(content, "--ours")
+    assert "beta = 0.1" in _code().body
+    assert "kept concept:alignment/rlhf" in load(content)
+    _edit_file(content, f"{RLHF}/concept.yaml", "read_minutes: 1", "read_minutes: 2")
+    with pytest.raises(CommandError, match="conflict concept:alignment/rlhf"):
+        load(content)
+    call_command("export_content", str(content), stdout=StringIO())
+    assert "beta = 0.1" in (content / RLHF / "objects.yaml").read_text(encoding="utf-8")
+    output = load(content)
+    assert "kept" not in output and "conflict" not in output
+
+
+def test_a_restart_with_unchanged_files_writes_nothing(content):
+    """What make run does on every start: files unchanged since the last load write nothing."""
+    revisions = ConceptRevision.objects.count()
+    assert "No changes" in load(content)
+    assert ConceptRevision.objects.count() == revisions
+
+
+def test_the_loaded_revision_is_recorded_per_unit(content):
+    """Each concept unit remembers the revision it was loaded as."""
+    from learning_platform.models import ContentUnitState
+
+    state = ContentUnitState.objects.get(unit="concept:alignment/rlhf")
+    assert state.revision_hash == Concept.objects.get(slug="rlhf").revision_hash
