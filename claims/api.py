@@ -21,6 +21,7 @@ from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from concepts.revisions import CHANGE_CHOICES
 from learning_platform.roles import is_editor, is_reviewer
 
 from . import selectors
@@ -128,7 +129,7 @@ class VerificationOutput(serializers.ModelSerializer):
 class StaleReasonOutput(serializers.Serializer):
     input = serializers.ChoiceField(choices=["text", "source", "witness", "unknown"])
     key = serializers.CharField(help_text="The source or witness key; empty for the text.")
-    change = serializers.ChoiceField(choices=["added", "removed", "changed"])
+    change = serializers.ChoiceField(choices=CHANGE_CHOICES)
     message = serializers.CharField()
     diff_url = serializers.CharField(
         required=False, help_text="The concept diff from the reviewed revision to now."

@@ -4,7 +4,7 @@ import mimetypes
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.options import IS_POPUP_VAR
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models
 from django.db.models import Count, Q
 from django.forms.models import BaseInlineFormSet
@@ -26,12 +26,14 @@ from .models import (
 )
 from .selectors import readiness_label
 from .services import (
+    MEDIA_TYPE,
     cycle_message,
     prerequisite_add,
     prerequisite_cycle,
     prerequisite_remove,
     prerequisite_update,
     snapshot_check_size,
+    snapshot_media_type,
     snapshot_store,
 )
 
@@ -308,6 +310,15 @@ class SnapshotUploadForm(forms.ModelForm):
         model = SourceSnapshot
         fields = ["source", "file", "media_type", "retrieved_on"]
 
+    def clean_media_type(self):
+        value = self.cleaned_data.get("media_type") or ""
+        if value:
+            try:
+                value = snapshot_media_type(filename="", declared=value)
+            except ValidationError as exc:
+                raise forms.ValidationError(exc.message_dict["media_type"]) from exc
+        return value
+
     def clean_file(self):
         upload = self.cleaned_data.get("file")
         if upload is not None:
@@ -344,9 +355,12 @@ class SourceSnapshotAdmin(admin.ModelAdmin):
         if change:
             return  # every field is read-only: a snapshot is never edited
         upload = form.cleaned_data["file"]
-        media_type = form.cleaned_data.get("media_type") or (
-            getattr(upload, "content_type", "") or mimetypes.guess_type(upload.name)[0] or ""
-        )
+        media_type = form.cleaned_data.get("media_type") or ""
+        if not media_type:
+            sent = (getattr(upload, "content_type", "") or "").split(";")[0].strip().lower()
+            media_type = (
+                sent if MEDIA_TYPE.match(sent) else mimetypes.guess_type(upload.name)[0] or ""
+            )
         upload.seek(0)
         snapshot, state = snapshot_store(
             source=form.cleaned_data["source"],

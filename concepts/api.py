@@ -4,7 +4,7 @@ import json
 from urllib.parse import urlencode
 
 import django_filters
-from django.http import FileResponse, JsonResponse
+from django.http import FileResponse, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.urls import reverse
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.types import OpenApiTypes
@@ -28,7 +28,7 @@ from learning_platform.permissions import IsEditor
 
 from .embeds import embed_expand, embedded_objects
 from .models import Concept, ConceptRevision, Source
-from .revisions import content_diff, item_key_of_object, revision_get, revision_list
+from .revisions import CHANGE_CHOICES, content_diff, item_key_of_object, revision_get, revision_list
 from .selectors import (
     concept_by_path,
     concept_get,
@@ -36,6 +36,7 @@ from .selectors import (
     concept_list,
     concept_page,
     concept_ref,
+    snapshot_by_hash,
     snapshot_data,
     snapshot_latest,
     snapshots_latest,
@@ -483,7 +484,7 @@ class SourceDetailApi(APIView):
         history = source_snapshots(source=source)
         data = source_data(source, history[0] if history else None, request)
         data["snapshots"] = [snapshot_data(source, snapshot, request) for snapshot in history]
-        # Only the newest snapshot is downloadable; older rows keep their hash as a record.
+        # Every snapshot stays downloadable at its own hash; older ones are marked superseded.
         for row in data["snapshots"][1:]:
             row["state"] = "superseded"
         data["concepts"] = [
@@ -513,18 +514,47 @@ class SourceCslApi(APIView):
         return Response(source_csl(_source_or_404(key)))
 
 
+# Served inline only when the type cannot run script in this origin; everything else downloads.
+INLINE_SAFE_TYPES = frozenset(
+    {"application/pdf", "text/plain", "image/png", "image/jpeg", "image/gif", "image/webp"}
+)
+
+
+def snapshot_response(source: Source, snapshot) -> FileResponse | JsonResponse:
+    """The stored bytes, never executable in the site's origin: attachments unless the type is
+    on a short safe list, and always nosniff and a sandbox CSP."""
+    try:
+        handle = snapshot.file.open("rb")
+    except FileNotFoundError:
+        return JsonResponse(
+            {"detail": f"The snapshot file of {source.key} is missing from storage."}, status=404
+        )
+    media_type = snapshot.media_type.split(";", 1)[0].strip().lower()
+    response = FileResponse(
+        handle,
+        content_type=snapshot.media_type if media_type in INLINE_SAFE_TYPES else media_type,
+        as_attachment=media_type not in INLINE_SAFE_TYPES,
+        filename=f"{source.key}-{snapshot.sha256[:12]}{snapshot_extension(media_type)}",
+    )
+    response["ETag"] = f'"{snapshot.sha256}"'
+    response["X-Snapshot-SHA256"] = snapshot.sha256
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Content-Security-Policy"] = "sandbox"
+    # The bytes at a hash never change.
+    response["Cache-Control"] = "public, max-age=31536000, immutable"
+    return response
+
+
 class SourceSnapshotApi(APIView):
     permission_classes = [AllowAny]
     renderer_classes = [JSONRenderer, AnyMediaRenderer]
 
     @extend_schema(
         responses={
-            (200, "*/*"): OpenApiResponse(
-                response=OpenApiTypes.BINARY, description="The stored file, with its media type"
-            ),
+            302: OpenApiResponse(description="Redirect to the newest snapshot's address"),
             404: OpenApiResponse(description="No such source, or no snapshot of it"),
         },
-        summary="Download the newest local snapshot of a source",
+        summary="The newest local snapshot of a source: a redirect to its hash address",
     )
     def get(self, request, key: str):
         source = source_get(key=key)
@@ -534,20 +564,43 @@ class SourceSnapshotApi(APIView):
                 f"No source has the key {key!r}." if source is None else f"{key} has no snapshot."
             )
             return JsonResponse({"detail": detail}, status=404)
-        try:
-            handle = snapshot.file.open("rb")
-        except FileNotFoundError:
-            return JsonResponse(
-                {"detail": f"The snapshot file of {key} is missing from storage."}, status=404
-            )
-        response = FileResponse(
-            handle,
-            content_type=snapshot.media_type,
-            filename=f"{source.key}{snapshot_extension(snapshot.media_type)}",
+        target = reverse(
+            "source-snapshot-by-hash", kwargs={"key": source.key, "sha256": snapshot.sha256}
         )
-        response["ETag"] = f'"{snapshot.sha256}"'
-        response["X-Snapshot-SHA256"] = snapshot.sha256
+        response = HttpResponseRedirect(target)
+        response["Cache-Control"] = "no-cache"
         return response
+
+
+class SourceSnapshotByHashApi(APIView):
+    permission_classes = [AllowAny]
+    renderer_classes = [JSONRenderer, AnyMediaRenderer]
+
+    @extend_schema(
+        responses={
+            (200, "*/*"): OpenApiResponse(
+                response=OpenApiTypes.BINARY,
+                description="The stored bytes; they always hash to the sha256 in the address",
+            ),
+            404: OpenApiResponse(description="No such source, or no snapshot with this hash"),
+        },
+        summary="Download one local snapshot of a source by its sha256 (immutable)",
+    )
+    def get(self, request, key: str, sha256: str):
+        source = source_get(key=key)
+        snapshot = snapshot_by_hash(source=source, sha256=sha256.lower()) if source else None
+        if snapshot is None:
+            detail = (
+                f"No source has the key {key!r}."
+                if source is None
+                else f"{key} has no snapshot with sha256 {sha256}."
+            )
+            return JsonResponse({"detail": detail}, status=404)
+        if request.headers.get("If-None-Match") == f'"{snapshot.sha256}"':
+            response = HttpResponse(status=304)
+            response["ETag"] = f'"{snapshot.sha256}"'
+            return response
+        return snapshot_response(source, snapshot)
 
 
 # Revisions ------------------------------------------------------------------------------------
@@ -666,7 +719,7 @@ class ConceptDiffApi(APIView):
         @extend_schema_serializer(component_name="ConceptDiffChange")
         class Change(serializers.Serializer):
             item = serializers.CharField()
-            status = serializers.ChoiceField(choices=["added", "removed", "changed"])
+            status = serializers.ChoiceField(choices=CHANGE_CHOICES)
             diff = serializers.CharField(help_text="difflib's unified diff of the item's lines.")
 
         concept = serializers.CharField()

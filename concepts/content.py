@@ -373,9 +373,12 @@ def _parse_source(path: Path) -> SourceDoc:
                 f"recorded {snapshot['sha256']} but {relative.as_posix()} hashes to {actual}; "
                 "the file changed or the hash is wrong",
             )
-        snapshot["media_type"] = snapshot_media_type(
-            filename=file.name, declared=snapshot["media_type"]
-        )
+        try:
+            snapshot["media_type"] = snapshot_media_type(
+                filename=file.name, declared=snapshot["media_type"]
+            )
+        except ValidationError as exc:
+            raise ContentError(path, "snapshot.media_type", exc.messages[0]) from exc
         doc.snapshot, doc.snapshot_bytes = snapshot, content
     return doc
 

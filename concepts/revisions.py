@@ -40,6 +40,8 @@ from .models import (
 )
 
 Door = ConceptRevision.Door
+# How an item or an input differs between two states.
+CHANGE_CHOICES = [("added", "added"), ("removed", "removed"), ("changed", "changed")]
 
 
 @dataclass

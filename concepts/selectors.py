@@ -174,7 +174,12 @@ def snapshot_data(source: Source, snapshot: SourceSnapshot | None, request=None)
         "size_bytes": snapshot.size_bytes,
         "media_type": snapshot.media_type,
         "retrieved_on": snapshot.retrieved_on.isoformat(),
-        "download_url": _absolute(request, reverse("source-snapshot", kwargs={"key": source.key})),
+        "download_url": _absolute(
+            request,
+            reverse(
+                "source-snapshot-by-hash", kwargs={"key": source.key, "sha256": snapshot.sha256}
+            ),
+        ),
     }
 
 
@@ -429,6 +434,11 @@ def source_concepts(*, source: Source, user) -> list[Concept]:
 
 def snapshot_latest(*, source: Source) -> SourceSnapshot | None:
     return source.snapshots.order_by("-created_at", "-id").first()
+
+
+def snapshot_by_hash(*, source: Source, sha256: str) -> SourceSnapshot | None:
+    """The snapshot of ``source`` whose bytes hash to ``sha256`` (the newest such row)."""
+    return source.snapshots.filter(sha256=sha256).order_by("-created_at", "-id").first()
 
 
 def source_snapshots(*, source: Source) -> list[SourceSnapshot]:

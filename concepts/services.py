@@ -2,6 +2,7 @@
 
 import hashlib
 import mimetypes
+import re
 from collections.abc import Iterable
 from datetime import date
 
@@ -138,8 +139,18 @@ def prerequisite_remove(*, edge: Prerequisite) -> None:
     edge.delete()
 
 
+MEDIA_TYPE = re.compile(r"^[a-z0-9][a-z0-9!#$&^_.+-]{0,63}/[a-z0-9][a-z0-9!#$&^_.+-]{0,63}$")
+
+
 def snapshot_media_type(*, filename: str, declared: str = "") -> str:
+    """The declared media type (type/subtype, lowercase, no parameters or line breaks), or one
+    guessed from the file name."""
+    declared = (declared or "").strip().lower()
     if declared:
+        if not MEDIA_TYPE.match(declared):
+            raise ValidationError(
+                {"media_type": f"{declared[:80]!r} is not a media type such as text/plain."}
+            )
         return declared
     guessed, _ = mimetypes.guess_type(filename)
     return guessed or "application/octet-stream"
@@ -177,6 +188,7 @@ def snapshot_store(
     next load of the same bytes reuses.
     """
     snapshot_check_size(len(content))
+    media_type = snapshot_media_type(filename="", declared=media_type)
     sha256 = hashlib.sha256(content).hexdigest()
     if expected_sha256 and expected_sha256 != sha256:
         raise ValidationError(

@@ -36,4 +36,9 @@ urlpatterns = [
     path("sources/<slug:key>/", api.SourceDetailApi.as_view(), name="source-detail"),
     path("sources/<slug:key>/csl/", api.SourceCslApi.as_view(), name="source-csl"),
     path("sources/<slug:key>/snapshot/", api.SourceSnapshotApi.as_view(), name="source-snapshot"),
+    path(
+        "sources/<slug:key>/snapshots/<str:sha256>/",
+        api.SourceSnapshotByHashApi.as_view(),
+        name="source-snapshot-by-hash",
+    ),
 ]

@@ -193,6 +193,7 @@ SPECTACULAR_SETTINGS = {
         "ResearchDraftStatusEnum": "research_room.models.ResearchDraft.Status",
         "ConceptStatusEnum": "concepts.models.Concept.Status",
         "ClaimStatusEnum": "claims.models.Claim.Status",
+        "ContentChangeEnum": "concepts.revisions.CHANGE_CHOICES",
     },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",

@@ -236,7 +236,9 @@ def test_detail_sources_with_grounds_and_snapshot_state(loaded, anon_client):
     assert snapshot["state"] == ouyang["snapshot_state"] == "Local snapshot ready"
     assert snapshot["sha256"] == hashlib.sha256(file.read_bytes()).hexdigest()
     assert snapshot["size_bytes"] == file.stat().st_size
-    assert snapshot["download_url"].endswith("/api/v1/sources/ouyang-2022-instructgpt/snapshot/")
+    assert snapshot["download_url"].endswith(
+        f"/api/v1/sources/ouyang-2022-instructgpt/snapshots/{snapshot['sha256']}/"
+    )
 
 
 def test_detail_includes_every_registered_page_section(monkeypatch, anon_client):
@@ -504,7 +506,9 @@ def test_source_csl_by_format_and_by_route(loaded, anon_client):
 def test_snapshot_download_streams_the_stored_file(loaded, anon_client):
     """The download is the stored bytes with the media type and the sha256."""
     response = anon_client.get(
-        "/api/v1/sources/christiano-2017-human-preferences/snapshot/", HTTP_ACCEPT="text/plain"
+        "/api/v1/sources/christiano-2017-human-preferences/snapshot/",
+        HTTP_ACCEPT="text/plain",
+        follow=True,
     )
     assert response.status_code == 200
     content = b"".join(response.streaming_content)
@@ -519,7 +523,7 @@ def test_snapshot_download_serves_the_newest(anon_client):
     source = SourceFactory(key="two-snapshots")
     SourceSnapshotFactory(source=source, content=b"old")
     SourceSnapshotFactory(source=source, content=b"new")
-    response = anon_client.get("/api/v1/sources/two-snapshots/snapshot/")
+    response = anon_client.get("/api/v1/sources/two-snapshots/snapshot/", follow=True)
     assert b"".join(response.streaming_content) == b"new"
 
 

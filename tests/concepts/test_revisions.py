@@ -169,8 +169,8 @@ noise = st.sampled_from(["crlf", "trailing", "nfd", "final-newlines", "leading-b
 def _noisy(text: str, kind: str) -> str:
     import unicodedata
 
-    if kind == "crlf":
-        return text.replace("\n", "\r\n")
+    if kind == "crlf":  # what a textarea sends
+        return text.replace("\r\n", "\n").replace("\n", "\r\n")
     if kind == "trailing":
         return "\n".join(line + "  \t" for line in text.split("\n"))
     if kind == "nfd":

@@ -12,7 +12,7 @@ from django.db import transaction
 from rest_framework.test import APIClient
 
 from claims.models import Claim
-from concepts.models import Concept
+from concepts.models import Concept, SourceSnapshot
 
 ROLES = ("anonymous", "learner", "other_learner", "reviewer", "editor", "admin")
 VERBS = ("GET", "POST", "PUT", "PATCH", "DELETE")
@@ -83,7 +83,8 @@ MATRIX = {
     "/api/v1/sources/": public_read(),
     "/api/v1/sources/{key}/": public_read(),
     "/api/v1/sources/{key}/csl/": public_read(),
-    "/api/v1/sources/{key}/snapshot/": public_read(),
+    "/api/v1/sources/{key}/snapshot/": public_read(get=302),
+    "/api/v1/sources/{key}/snapshots/{sha256}/": public_read(),
     "/api/v1/objects/{key}": public_read(),
     "/api/v1/claims/": public_read(),
     "/api/v1/claims/review-queue/": public_read(),
@@ -140,6 +141,7 @@ def world(learner, other_learner, reviewer, editor, admin_user):
             "area": "alignment",
             "slug": "rlhf",
             "revision": Concept.objects.get(slug="rlhf").revision_hash,
+            "sha256": SourceSnapshot.objects.filter(source__key=SOURCE_KEY).first().sha256,
             "kind": "kl-policy",
             "draft_id": draft,
             "run_id": run,
