@@ -24,6 +24,7 @@ from .models import (
     Source,
     SourceSnapshot,
 )
+from .revisions import content_diff, revision_list
 from .selectors import readiness_label
 from .services import (
     MEDIA_TYPE,
@@ -143,9 +144,18 @@ class ConceptAdmin(admin.ModelAdmin):
     list_filter = ("area", "status", "difficulty", "importance")
     search_fields = ("title", "slug", "area", "summary")
     ordering = ("area", "slug")  # annotated (GROUP BY) querysets ignore Meta.ordering
-    readonly_fields = ("key_display", "preview_link")
+    readonly_fields = ("key_display", "preview_link", "revision_link")
     fieldsets = (
-        (None, {"fields": ("key_display", "preview_link", ("area", "area_title", "slug"))}),
+        (
+            None,
+            {
+                "fields": (
+                    "key_display",
+                    ("preview_link", "revision_link"),
+                    ("area", "area_title", "slug"),
+                )
+            },
+        ),
         ("Page", {"fields": ("title", "summary", "illustration_caption", "link_test")}),
         (
             "Metadata",
@@ -189,12 +199,28 @@ class ConceptAdmin(admin.ModelAdmin):
         url = reverse("admin:concepts_concept_preview", args=[concept.pk])
         return format_html('<a href="{}">Preview as the API serves it</a>', url)
 
+    @admin.display(description="revision")
+    def revision_link(self, concept: Concept) -> str:
+        if concept.pk is None or not concept.revision_hash:
+            return "—"
+        url = reverse("admin:concepts_concept_revisions", args=[concept.pk])
+        return format_html(
+            '<a href="{}">Revision <code>{}</code>: history and diffs</a>',
+            url,
+            concept.revision_hash[:12],
+        )
+
     def get_urls(self):
         return [
             path(
                 "<path:object_id>/preview/",
                 self.admin_site.admin_view(self.preview_view),
                 name="concepts_concept_preview",
+            ),
+            path(
+                "<path:object_id>/revisions/",
+                self.admin_site.admin_view(self.revisions_view),
+                name="concepts_concept_revisions",
             ),
             *super().get_urls(),
         ]
@@ -219,6 +245,38 @@ class ConceptAdmin(admin.ModelAdmin):
             "api_url": payload["api_url"],
         }
         return TemplateResponse(request, "admin/concepts/concept/preview.html", context)
+
+    def revisions_view(self, request, object_id):
+        concept = self.get_object(request, object_id)
+        if concept is None:
+            raise Http404("No such concept.")
+        if not self.has_view_permission(request, concept):
+            raise PermissionDenied
+        revisions = list(revision_list(concept=concept)[:200])
+        by_hash = {revision.hash: revision for revision in revisions}
+        new = by_hash.get(request.GET.get("to", "")) or (revisions[0] if revisions else None)
+        old = by_hash.get(request.GET.get("from", ""))
+        if old is None and new is not None and new.parent_hash:
+            old = by_hash.get(new.parent_hash)
+        changes = []
+        if new is not None:
+            changes = content_diff(
+                old.content if old else {},
+                new.content,
+                old_label=old.hash[:12] if old else "empty",
+                new_label=new.hash[:12],
+            )
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "original": concept,
+            "title": f"Revisions: {concept.title}",
+            "revisions": revisions,
+            "old": old.hash if old else "",
+            "new": new.hash if new else "",
+            "changes": changes,
+        }
+        return TemplateResponse(request, "admin/concepts/concept/revisions.html", context)
 
     def save_formset(self, request, form, formset, change):
         if formset.model is not Prerequisite:

@@ -118,6 +118,11 @@ def test_editing_the_equation_in_the_admin_makes_a_revision_by_its_author(notebo
     assert [change["item"] for change in diff["changes"]] == ["equation:preference-witness"]
     assert r"+body: \Delta_\phi" in diff["changes"][0]["diff"]
     assert r"\sigma(2\Delta_\phi)" in diff["changes"][0]["diff"]
+    history = client.get(f"/admin/concepts/concept/{notebook.pk}/revisions/")
+    assert history.status_code == 200
+    page = history.content.decode()
+    assert "equation:preference-witness (changed)" in page
+    assert r"\sigma(2\Delta_\phi)" in page and "edith" in page
 
 
 def test_revision_list_detail_and_filtered_diff(notebook):
