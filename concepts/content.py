@@ -455,7 +455,8 @@ def _parse_section(path: Path) -> SectionDoc:
         kinds = ", ".join(Section.Kind.values)
         raise ContentError(path, "(file name)", f"expected NN-<kind>.md with kind one of: {kinds}")
     try:
-        text = path.read_text(encoding="utf-8")
+        # CRLF, trailing spaces and decomposed accents read as the canonical text they stand for.
+        text = canonical_text(path.read_text(encoding="utf-8"))
     except UnicodeDecodeError as exc:
         raise ContentError(path, "(file)", "not UTF-8 text") from exc
     front, body = split_front_matter(path, text)

@@ -1,5 +1,8 @@
 import pytest
 from django.core.management import call_command
+from hypothesis import HealthCheck, given
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
 
 from claims.models import Claim
 from concepts.models import Concept, ConceptObject, ConceptRevision, Source
@@ -100,3 +103,52 @@ def test_a_draft_anchored_to_the_equation_says_its_revision_and_links_the_diff(
     assert detail["anchor_changed"] is True
     diff = learner_client.get(detail["anchor_diff_url"]).json()
     assert [change["item"] for change in diff["changes"]] == ["equation:preference-witness"]
+
+
+@pytest.fixture
+def two_reviewed_claims(notebook, reviewer):
+    from claims.services import claim_create
+
+    from .factories import record_review
+
+    first = Claim.objects.get()
+    objects = {obj.key: obj for obj in ConceptObject.objects.filter(concept=notebook)}
+    second = claim_create(
+        concept=notebook,
+        key="claim:alignment/rlhf#reward-gap-likelihood",
+        text="The reward model is fitted by the Bradley–Terry likelihood of the reward gap.",
+        status=Claim.Status.PUBLISHED,
+        sources=[(Source.objects.get(key="christiano-2017-human-preferences"), "§2.2")],
+        witnesses=[
+            objects["equation:alignment/rlhf#reward-gap"],
+            objects["equation:alignment/rlhf#rm-loss"],
+            objects["equation:alignment/rlhf#preference-witness"],
+        ],
+    )
+    record_review(second, reviewer)
+    return [first, second]
+
+
+@hypothesis_settings(
+    max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(pick=st.integers(0, 10_000), suffix=st.sampled_from([r" \,", "x", "\n% note"]))
+def test_an_edit_to_an_input_stales_exactly_the_claims_that_cite_it(
+    two_reviewed_claims, anon_client, pick, suffix
+):
+    """Edit any object of the page: a claim's fingerprint moves, and its stale reasons name the
+    object, exactly when the claim cites that object as a witness."""
+    objects = list(ConceptObject.objects.order_by("pk"))
+    target = objects[pick % len(objects)]
+    claims = list(Claim.objects.order_by("pk"))
+    before = {claim.pk: claim.fingerprint for claim in claims}
+    old_body = target.body
+    _edit(target, body=target.body.rstrip("\n") + suffix)
+    target.refresh_from_db()
+    assert target.body != old_body
+    for claim in Claim.objects.order_by("pk"):
+        cites = claim.witnesses.filter(pk=target.pk).exists()
+        assert (claim.fingerprint != before[claim.pk]) == cites
+        data = anon_client.get(f"/api/v1/claims/{claim.pk}/").json()
+        named = {reason["key"] for reason in data["stale_reasons"]}
+        assert (target.key in named) == cites

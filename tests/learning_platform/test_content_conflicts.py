@@ -1,12 +1,17 @@
 """Files and database never overwrite each other silently."""
 
 import shutil
+import unicodedata
 from io import StringIO
 from pathlib import Path
 
 import pytest
 from django.core.management import CommandError, call_command
+from hypothesis import HealthCheck, given
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
 
+from claims.models import Claim
 from concepts.models import Concept, ConceptObject, ConceptRevision, Prerequisite
 from concepts.revisions import revision_scope
 
@@ -128,3 +133,48 @@ def test_the_loaded_revision_is_recorded_per_unit(content):
 
     state = ContentUnitState.objects.get(unit="concept:alignment/rlhf")
     assert state.revision_hash == Concept.objects.get(slug="rlhf").revision_hash
+
+
+FILES = [
+    f"{RLHF}/sections/01-intuition.md",
+    f"{RLHF}/sections/02-math.md",
+    f"{RLHF}/sections/03-code.md",
+    f"{RLHF}/objects.yaml",
+    f"{RLHF}/concept.yaml",
+    "claims/alignment/rlhf.yaml",
+]
+
+
+def _noise(text: str, kind: str) -> str:
+    if kind == "crlf":
+        return text.replace("\n", "\r\n")
+    if kind == "nfd":
+        return unicodedata.normalize("NFD", text)
+    # Trailing spaces on Markdown lines; YAML keeps them only inside block scalars.
+    return "\n".join(
+        line + "  " if line and not line.endswith(":") else line for line in text.split("\n")
+    )
+
+
+@hypothesis_settings(
+    max_examples=10, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(file=st.sampled_from(FILES), kind=st.sampled_from(["crlf", "nfd", "trailing"]))
+def test_a_no_op_edit_through_the_loader_never_changes_a_revision(content, file, kind):
+    """Line endings, Unicode form and trailing spaces in a file: the load changes no revision,
+    no fingerprint and no badge."""
+    claim = Claim.objects.get()
+    before = (Concept.objects.get(slug="rlhf").revision_hash, claim.fingerprint)
+    path = content / file
+    original = path.read_bytes()
+    text = original.decode("utf-8")
+    if kind == "trailing" and file.endswith(".yaml"):
+        kind = "crlf"
+    try:
+        path.write_bytes(_noise(text, kind).encode("utf-8"))
+        load(content)
+    finally:
+        path.write_bytes(original)
+    claim.refresh_from_db()
+    assert (Concept.objects.get(slug="rlhf").revision_hash, claim.fingerprint) == before
+    assert claim.latest_review_fingerprint == claim.fingerprint
