@@ -63,7 +63,7 @@ def filesystem_transport_options(var_dir: Path) -> dict:
 @contextmanager
 def publishing_to(url: str, transport_options: dict):
     """Point this process's Celery app (what the API's on_commit uses) at another broker."""
-    saved = app.conf.broker_url, app.conf.broker_transport_options
+    saved = app.conf.broker_url, app.conf.broker_transport_options, app.conf.broker_transport
     # Celery reads CELERY_BROKER_URL from the environment before its configuration.
     saved_env = os.environ.get("CELERY_BROKER_URL")
 
@@ -73,6 +73,10 @@ def publishing_to(url: str, transport_options: dict):
 
     os.environ["CELERY_BROKER_URL"] = url
     app.conf.broker_url, app.conf.broker_transport_options = url, transport_options
+    # The embedded broker names its transport class; any other URL names its own.
+    app.conf.broker_transport = (
+        "learning_platform.broker:Transport" if url.startswith("sqlite:") else None
+    )
     reset_pools()
     try:
         yield
@@ -81,5 +85,5 @@ def publishing_to(url: str, transport_options: dict):
             os.environ.pop("CELERY_BROKER_URL", None)
         else:
             os.environ["CELERY_BROKER_URL"] = saved_env
-        app.conf.broker_url, app.conf.broker_transport_options = saved
+        app.conf.broker_url, app.conf.broker_transport_options, app.conf.broker_transport = saved
         reset_pools()
