@@ -227,6 +227,11 @@ if REDIS_URL:
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
+# Demo runs: a run estimated past this many seconds of computation is refused with 400
+# (demos.costs), and a learner may have this many runs queued or running at once (429 past it).
+DEMO_RUN_MAX_SECONDS = float(os.environ.get("DEMO_RUN_MAX_SECONDS", 15))
+DEMO_RUNS_IN_FLIGHT_MAX = int(os.environ.get("DEMO_RUNS_IN_FLIGHT_MAX", 3))
+
 # Celery ---------------------------------------------------------------------------------------
 # The embedded broker is kombu's SQLAlchemy transport on a SQLite file of its own (see
 # learning_platform/broker.py and the README's Reliability section for why not the filesystem).
