@@ -2,7 +2,6 @@
 
 import os
 from contextlib import contextmanager
-from pathlib import Path
 
 import pytest
 from django.core.cache import cache
@@ -43,21 +42,6 @@ def broker_down(monkeypatch):
 
     monkeypatch.setattr(demo_run_task, "apply_async", refuse)
     return attempts
-
-
-def filesystem_transport_options(var_dir: Path) -> dict:
-    """The transport options settings.py derives for a worker whose LP_VAR_DIR is var_dir."""
-    broker = var_dir / "broker"
-    for name in ("out", "processed", "control"):
-        (broker / name).mkdir(parents=True, exist_ok=True)
-    return {
-        "data_folder_in": str(broker / "out"),
-        "data_folder_out": str(broker / "out"),
-        "processed_folder": str(broker / "processed"),
-        "control_folder": str(broker / "control"),
-        "store_processed": False,
-        "polling_interval": 0.05,
-    }
 
 
 @contextmanager
