@@ -168,6 +168,26 @@ class Stack:
             self.log.close()
 
 
+def venv_whose_load_content_fails(folder: Path) -> Path:
+    """A stand-in virtualenv: every command of the real one, but `python manage.py
+    load_content` exits 3 as a load that refuses to overwrite database edits would."""
+    fake = folder / "venv"
+    (fake / "bin").mkdir(parents=True)
+    for entry in BIN.iterdir():
+        if entry.name != "python":
+            (fake / "bin" / entry.name).symlink_to(entry)
+    python = fake / "bin" / "python"
+    python.write_text(
+        "#!/bin/sh\n"
+        'if [ "$1" = manage.py ] && [ "$2" = load_content ]; then\n'
+        '  echo "load_content: a file and a database edit disagree" >&2; exit 3\n'
+        "fi\n"
+        f'exec {sys.executable} "$@"\n'
+    )
+    python.chmod(0o755)
+    return fake
+
+
 def chromium_driver():
     """A headless Chromium through Selenium; skips (fails under CI) when it is not installed."""
     chromium = shutil.which("chromium") or shutil.which("chromium-browser")

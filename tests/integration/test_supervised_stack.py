@@ -10,7 +10,7 @@ import pytest
 
 from tests.servers import wait_until
 
-from .stack import Stack, alive, embedded_pass_only
+from .stack import Stack, alive, embedded_pass_only, venv_whose_load_content_fails
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(400)]
 
@@ -18,7 +18,8 @@ pytestmark = [pytest.mark.slow, pytest.mark.timeout(400)]
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory):
     embedded_pass_only()
-    stack = Stack(tmp_path_factory.mktemp("stack") / "var").start()
+    folder = tmp_path_factory.mktemp("stack")
+    stack = Stack(folder / "var", VENV=str(venv_whose_load_content_fails(folder))).start()
     yield stack
     stack.stop()
 
@@ -38,6 +39,12 @@ class HealthWatch(threading.Thread):
             if status != 200:
                 self.failures.append((status, body))
             self.stopped.wait(0.1)
+
+
+def test_the_stack_starts_when_load_content_exits_non_zero(stack):
+    """A load_content that refuses (exit 3) is reported, and web, worker and beat still run."""
+    assert "load_content stopped with status 3" in stack.output()
+    assert stack.states() == {"beat": "RUNNING", "web": "RUNNING", "worker": "RUNNING"}
 
 
 def test_a_worker_killed_with_sigkill_is_restarted_and_the_site_never_stops_answering(stack):
