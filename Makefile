@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test lint format bench clean
+.PHONY: run serve test lint format bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -19,6 +19,10 @@ $(VENV)/.installed-test: pyproject.toml | $(BIN)/python
 
 run: $(VENV)/.installed-run
 	VENV=$(VENV) bin/run
+
+# The production stack against DATABASE_URL and CELERY_BROKER_URL (see the README's Production).
+serve: $(VENV)/.installed-run
+	VENV=$(VENV) bin/serve
 
 test: $(VENV)/.installed-test
 	$(BIN)/ruff check .

@@ -3,7 +3,7 @@ from django.http import HttpResponse, JsonResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import serializers
-from rest_framework.exceptions import NotFound, ParseError
+from rest_framework.exceptions import NotFound, ParseError, Throttled
 from rest_framework.parsers import JSONParser
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.renderers import BaseRenderer, JSONRenderer
@@ -18,7 +18,7 @@ from .catalogue import KINDS, demo_kind_describe, demo_kind_get
 from .models import DemoRun
 from .plots import demo_result_svg
 from .selectors import demo_run_get
-from .services import demo_run_request
+from .services import DemoRunLimitReached, demo_run_request
 
 
 class StrictJSONParser(JSONParser):
@@ -79,6 +79,8 @@ class DemoRunOutput(serializers.Serializer):
     started_at = serializers.DateTimeField(allow_null=True)
     finished_at = serializers.DateTimeField(allow_null=True)
     compute_ms = serializers.FloatField(allow_null=True)
+    estimated_seconds = serializers.FloatField(help_text="Estimated computation, before queueing.")
+    queue = serializers.CharField(help_text="demos-cheap or demos-expensive, by the estimate.")
     plot_url = serializers.SerializerMethodField()
 
     def get_url(self, run) -> str:
@@ -146,19 +148,28 @@ class DemoRunRequestApi(APIView):
             400: OpenApiResponse(description="A message per invalid parameter"),
             401: OpenApiResponse(description="Not authenticated"),
             404: OpenApiResponse(description="No such demo kind"),
-            429: OpenApiResponse(description="Too many submissions"),
+            429: OpenApiResponse(
+                description="Too many submissions, or too many of your runs queued or running"
+            ),
         },
         summary="Run a demo",
         operation_id="demo_runs_create",
         description=(
             "The body is the parameter object of the kind (see its schema in the catalogue); "
             "omitted parameters take the page's defaults. The same kind and parameters return "
-            "the same run: 200 once it has succeeded, 202 while it is queued or running."
+            "the same run: 200 once it has succeeded, 202 while it is queued or running. A run "
+            "whose estimated cost is past the cap is a 400 naming the parameter; a learner "
+            "with DEMO_RUNS_IN_FLIGHT_MAX runs queued or running gets 429 with Retry-After."
         ),
     )
     def post(self, request, kind: str):
         _demo_kind_or_404(kind)
-        run, _created = demo_run_request(kind=kind, params=request.data, user=request.user)
+        try:
+            run, _created = demo_run_request(
+                kind=kind, params=request.data, user=request.user, limit_in_flight=True
+            )
+        except DemoRunLimitReached as exc:
+            raise Throttled(wait=exc.retry_after, detail=str(exc)) from None
         data = DemoRunOutput(run, context={"request": request}).data
         code = 200 if run.status == DemoRun.Status.SUCCEEDED else 202
         return Response(data, status=code, headers={"Location": data["url"]})

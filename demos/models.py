@@ -45,6 +45,9 @@ class DemoRun(models.Model):
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
     compute_ms = models.FloatField(null=True, blank=True)
+    # From demos.costs, before the run was queued: the queue it goes to and why.
+    estimated_seconds = models.FloatField(default=0.0)
+    queue = models.CharField(max_length=40, default="demos-cheap")
 
     class Meta:
         ordering = ["-queued_at"]
@@ -57,7 +60,10 @@ class DemoRun(models.Model):
                 name="demorun_progress_0_to_1",
             ),
         ]
-        indexes = [models.Index(fields=["status", "enqueued_at"], name="demorun_status_enq")]
+        indexes = [
+            models.Index(fields=["status", "enqueued_at"], name="demorun_status_enq"),
+            models.Index(fields=["requested_by", "status"], name="demorun_requester_status"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.kind} {self.id} ({self.status})"

@@ -8,6 +8,7 @@ The computation itself runs outside any transaction.
 
 import json
 import logging
+import math
 import time
 import uuid
 from datetime import timedelta
@@ -23,6 +24,7 @@ from django.utils import timezone
 from demos.witnesses import WitnessInputError
 
 from .catalogue import code_version, demo_compute, demo_kind_get, params_hash
+from .costs import CHEAP_QUEUE, DemoRunCost, demo_run_cost, demo_run_cost_refusal
 from .models import DemoRun
 from .selectors import demo_run_find
 
@@ -43,16 +45,36 @@ class _ClaimLost(Exception):
     """Another delivery took the run over while this one was computing."""
 
 
-def demo_run_request(*, kind: str, params: dict, user) -> tuple[DemoRun, bool]:
+class DemoRunLimitReached(Exception):
+    """The learner already has as many runs queued or running as one may."""
+
+    def __init__(self, *, in_flight: int, limit: int, retry_after: int) -> None:
+        self.in_flight, self.limit, self.retry_after = in_flight, limit, retry_after
+        super().__init__(
+            f"You have {in_flight} demo runs queued or running; at most {limit} may be at "
+            f"once. Try again in about {retry_after} s, once one has finished."
+        )
+
+
+def demo_run_request(
+    *, kind: str, params: dict, user, limit_in_flight: bool = False
+) -> tuple[DemoRun, bool]:
     """Validate and queue a run, or return the run that already caches it (created = False).
 
-    Raises ValidationError with a message per field; nothing is written then. The cached
-    path is a single read; only a new (or failed) computation opens a transaction.
+    Raises ValidationError with a message per field, also when the run's estimated cost is
+    past the cap; nothing is written then. With ``limit_in_flight`` a new run is refused with
+    DemoRunLimitReached while the user has ``DEMO_RUNS_IN_FLIGHT_MAX`` runs queued or
+    running. The cached path is a single read; only a new (or failed) computation opens a
+    transaction.
     """
     demo = demo_kind_get(kind)
     if demo is None:
         raise ValidationError({"kind": [f"unknown demo kind {str(kind)[:60]!r}"]})
     canonical = demo.validate(params)
+    cost = demo_run_cost(kind=kind, params=canonical)
+    refusal = demo_run_cost_refusal(cost)
+    if refusal is not None:
+        raise ValidationError(refusal)
     digest = params_hash(kind, canonical)
     version = code_version()
     existing = demo_run_find(kind=kind, params_hash=digest, code_version=version)
@@ -60,14 +82,44 @@ def demo_run_request(*, kind: str, params: dict, user) -> tuple[DemoRun, bool]:
         return existing, False
     requested_by = user if user is not None and user.is_authenticated else None
     return _demo_run_create(
-        kind=kind, params=canonical, digest=digest, version=version, requested_by=requested_by
+        kind=kind,
+        params=canonical,
+        digest=digest,
+        version=version,
+        requested_by=requested_by,
+        cost=cost,
+        limit_in_flight=limit_in_flight and requested_by is not None,
     )
+
+
+def _demo_run_in_flight_check(*, user) -> None:
+    """Refuse past the per-learner limit. The user's row is locked first, so two requests of
+    one learner count one after the other."""
+    type(user).objects.select_for_update().filter(pk=user.pk).first()
+    in_flight = DemoRun.objects.filter(
+        requested_by=user, status__in=[Status.QUEUED, Status.RUNNING]
+    ).values_list("estimated_seconds", flat=True)
+    limit = settings.DEMO_RUNS_IN_FLIGHT_MAX
+    estimates = list(in_flight)
+    if len(estimates) >= limit:
+        # Roughly when the first of them will be done: the smallest estimate, at least 1 s.
+        retry_after = max(1, math.ceil(min(estimates)))
+        raise DemoRunLimitReached(in_flight=len(estimates), limit=limit, retry_after=retry_after)
 
 
 @transaction.atomic
 def _demo_run_create(
-    *, kind: str, params: dict, digest: str, version: str, requested_by
+    *,
+    kind: str,
+    params: dict,
+    digest: str,
+    version: str,
+    requested_by,
+    cost: DemoRunCost,
+    limit_in_flight: bool,
 ) -> tuple[DemoRun, bool]:
+    if limit_in_flight:
+        _demo_run_in_flight_check(user=requested_by)
     existing = demo_run_find(kind=kind, params_hash=digest, code_version=version)
     if existing is not None:
         if existing.status == Status.FAILED and _demo_run_requeue(run=existing):
@@ -81,6 +133,8 @@ def _demo_run_create(
                 params_hash=digest,
                 code_version=version,
                 requested_by=requested_by,
+                estimated_seconds=cost.seconds,
+                queue=cost.queue,
             )
     except IntegrityError:
         # A concurrent request inserted the same computation first: that run is ours too.
@@ -88,8 +142,8 @@ def _demo_run_create(
         if existing is None:
             raise
         return existing, False
-    run_id = run.pk
-    transaction.on_commit(lambda: demo_run_enqueue(run_id=run_id))
+    run_id, queue = run.pk, run.queue
+    transaction.on_commit(lambda: demo_run_enqueue(run_id=run_id, queue=queue))
     return run, True
 
 
@@ -109,20 +163,20 @@ def _demo_run_requeue(*, run: DemoRun) -> bool:
         compute_ms=None,
     )
     if requeued:
-        run_id = run.pk
-        transaction.on_commit(lambda: demo_run_enqueue(run_id=run_id))
+        run_id, queue = run.pk, run.queue
+        transaction.on_commit(lambda: demo_run_enqueue(run_id=run_id, queue=queue))
     return bool(requeued)
 
 
-def demo_run_enqueue(*, run_id: uuid.UUID | str) -> bool:
-    """Hand the run to the broker. A broker that is down is logged, never raised: the run
-    stays queued and ``demo_run_sweep`` sends it again."""
+def demo_run_enqueue(*, run_id: uuid.UUID | str, queue: str = CHEAP_QUEUE) -> bool:
+    """Hand the run to the broker, on the queue its cost estimate chose. A broker that is down
+    is logged, never raised: the run stays queued and ``demo_run_sweep`` sends it again."""
     from .tasks import demo_run_task
 
     app = demo_run_task.app
     try:
         if app.conf.task_always_eager:
-            demo_run_task.apply_async(args=[str(run_id)])
+            demo_run_task.apply_async(args=[str(run_id)], queue=queue)
             return True
         with app.pool.acquire(block=True, timeout=ENQUEUE_TIMEOUT) as connection:
             # Left to itself kombu retries an unreachable broker for seconds inside the
@@ -130,7 +184,9 @@ def demo_run_enqueue(*, run_id: uuid.UUID | str) -> bool:
             connection.ensure_connection(
                 max_retries=1, interval_start=0, interval_step=0, timeout=ENQUEUE_TIMEOUT
             )
-            demo_run_task.apply_async(args=[str(run_id)], retry=False, connection=connection)
+            demo_run_task.apply_async(
+                args=[str(run_id)], queue=queue, retry=False, connection=connection
+            )
     except Exception:  # kombu and redis-py raise several families for "unreachable"
         logger.warning(
             "Could not send demo run %s to the broker; it stays queued for the sweep.",
@@ -255,13 +311,13 @@ def demo_run_sweep(*, now=None) -> list[str]:
     stale = DemoRun.objects.filter(enqueued_at__lt=cutoff).filter(
         Q(status=Status.QUEUED) | Q(status=Status.RUNNING, started_at__lt=running_cutoff)
     )
-    run_ids = list(stale.order_by("enqueued_at").values_list("pk", flat=True)[:SWEEP_BATCH])
+    run_ids = list(stale.order_by("enqueued_at").values_list("pk", "queue")[:SWEEP_BATCH])
     sent = []
-    for run_id in run_ids:
+    for run_id, queue in run_ids:
         marked = DemoRun.objects.filter(
             pk=run_id, status__in=[Status.QUEUED, Status.RUNNING], enqueued_at__lt=cutoff
         ).update(enqueued_at=now)
-        if marked and demo_run_enqueue(run_id=run_id):
+        if marked and demo_run_enqueue(run_id=run_id, queue=queue):
             sent.append(str(run_id))
     if run_ids:
         logger.info("Demo sweep sent %d of %d stale runs again.", len(sent), len(run_ids))

@@ -112,6 +112,8 @@ def _broker_state() -> dict:
     try:
         with Connection(
             url,
+            # The embedded broker's URL (sqlite:) is read by the transport class settings name.
+            transport=settings.CELERY_BROKER_TRANSPORT if url.startswith("sqlite:") else None,
             transport_options=settings.CELERY_BROKER_TRANSPORT_OPTIONS,
             connect_timeout=settings.CELERY_BROKER_CONNECTION_TIMEOUT,
         ) as conn:

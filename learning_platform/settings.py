@@ -1,8 +1,9 @@
 """One env-driven settings module.
 
-Embedded defaults (no services needed): SQLite under var/ and Celery on kombu's filesystem
-transport under var/. Production points DATABASE_URL at PostgreSQL and CELERY_BROKER_URL at
-Redis, turns DEBUG off and must then provide SECRET_KEY and ALLOWED_HOSTS.
+Embedded defaults (no services needed): SQLite under var/ and Celery on kombu's SQLAlchemy
+transport over a second SQLite file there. Production points DATABASE_URL at PostgreSQL,
+CELERY_BROKER_URL and REDIS_URL at Redis, turns DEBUG off and must then provide SECRET_KEY and
+ALLOWED_HOSTS.
 """
 
 import os
@@ -62,6 +63,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
     "learning_platform.middleware.RequestBodyCapMiddleware",
     "learning_platform.middleware.DatabaseUnavailableMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -126,7 +128,18 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "static/"
-STATIC_ROOT = VAR_DIR / "static"
+STATIC_ROOT = Path(os.environ.get("STATIC_ROOT", VAR_DIR / "static"))
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)
+# With DEBUG off, whitenoise serves what `collectstatic` gathered, under content-hashed names
+# (cached for a year); with DEBUG on, the development server serves the apps' files as they are.
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
+        if DEBUG
+        else "whitenoise.storage.CompressedManifestStaticFilesStorage"
+    },
+}
 MEDIA_URL = "media/"
 MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", VAR_DIR / "media"))
 
@@ -201,13 +214,44 @@ SPECTACULAR_SETTINGS = {
     ],
 }
 
-CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+# With REDIS_URL the cache (and so every throttle counter) is shared by all processes and
+# survives their restarts; without it each process counts on its own.
+REDIS_URL = os.environ.get("REDIS_URL", "")
+if REDIS_URL:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": "lp",
+            "OPTIONS": {"socket_connect_timeout": 3, "socket_timeout": 3},
+        }
+    }
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
+# Demo runs: a run estimated past this many seconds of computation is refused with 400
+# (demos.costs), and a learner may have this many runs queued or running at once (429 past it).
+DEMO_RUN_MAX_SECONDS = float(os.environ.get("DEMO_RUN_MAX_SECONDS", 15))
+DEMO_RUNS_IN_FLIGHT_MAX = int(os.environ.get("DEMO_RUNS_IN_FLIGHT_MAX", 3))
 
 # Celery ---------------------------------------------------------------------------------------
-BROKER_DIR = VAR_DIR / "broker"
-CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", "filesystem://")
+# The embedded broker is kombu's SQLAlchemy transport on a SQLite file of its own (see
+# learning_platform/broker.py and the README's Reliability section for why not the filesystem).
+BROKER_DB = VAR_DIR / "broker.sqlite3"
+CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", f"sqlite:///{BROKER_DB}")
+CELERY_BROKER_IS_EMBEDDED = CELERY_BROKER_URL.startswith("sqlite:")
 CELERY_BROKER_IS_FILESYSTEM = CELERY_BROKER_URL.startswith("filesystem://")
-if CELERY_BROKER_IS_FILESYSTEM:
+EMBEDDED_TRANSPORT = "learning_platform.broker:Transport"
+CELERY_BROKER_TRANSPORT = EMBEDDED_TRANSPORT if CELERY_BROKER_IS_EMBEDDED else None
+if CELERY_BROKER_IS_EMBEDDED:
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        # Short polling so a small demo answers in well under a second.
+        "polling_interval": float(os.environ.get("CELERY_POLLING_INTERVAL", 0.05)),
+        # Seconds a writer waits for SQLite's lock before the publish fails.
+        "connect_args": {"timeout": 20},
+    }
+elif CELERY_BROKER_IS_FILESYSTEM:
+    BROKER_DIR = VAR_DIR / "broker"
     for sub in ("out", "processed", "control"):
         (BROKER_DIR / sub).mkdir(parents=True, exist_ok=True)
     CELERY_BROKER_TRANSPORT_OPTIONS = {
@@ -216,13 +260,8 @@ if CELERY_BROKER_IS_FILESYSTEM:
         "processed_folder": str(BROKER_DIR / "processed"),
         "control_folder": str(BROKER_DIR / "control"),
         "store_processed": False,
-        # Short polling so a small demo answers in well under a second.
         "polling_interval": float(os.environ.get("CELERY_POLLING_INTERVAL", 0.05)),
     }
-    CELERY_RESULT_BACKEND = os.environ.get(
-        "CELERY_RESULT_BACKEND", f"file://{(VAR_DIR / 'celery-results').as_posix()}"
-    )
-    (VAR_DIR / "celery-results").mkdir(parents=True, exist_ok=True)
 else:
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         # An unacknowledged message goes back to the queue after this many seconds.
@@ -230,8 +269,21 @@ else:
         "socket_connect_timeout": 3,
         "socket_timeout": 10,
     }
+if CELERY_BROKER_IS_EMBEDDED or CELERY_BROKER_IS_FILESYSTEM:
+    CELERY_RESULT_BACKEND = os.environ.get(
+        "CELERY_RESULT_BACKEND", f"file://{(VAR_DIR / 'celery-results').as_posix()}"
+    )
+    (VAR_DIR / "celery-results").mkdir(parents=True, exist_ok=True)
+    # Remote control and events travel on fanout exchanges, which a server-less broker
+    # cannot deliver between processes; without them each poll reads the task queues only.
+    CELERY_WORKER_ENABLE_REMOTE_CONTROL = False
+else:
     CELERY_RESULT_BACKEND = os.environ.get("CELERY_RESULT_BACKEND", CELERY_BROKER_URL)
     CELERY_RESULT_BACKEND_TRANSPORT_OPTIONS = {"socket_connect_timeout": 3}
+# Demo runs go to the queue their estimated cost picks (demos.costs); a worker started without
+# -Q consumes all three, taking from each in turn.
+CELERY_TASK_DEFAULT_QUEUE = "celery"
+CELERY_TASK_QUEUES = {"celery": {}, "demos-cheap": {}, "demos-expensive": {}}
 CELERY_BROKER_CONNECTION_TIMEOUT = 3
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TASK_ACKS_LATE = True

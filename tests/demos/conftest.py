@@ -2,7 +2,6 @@
 
 import os
 from contextlib import contextmanager
-from pathlib import Path
 
 import pytest
 from django.core.cache import cache
@@ -45,25 +44,10 @@ def broker_down(monkeypatch):
     return attempts
 
 
-def filesystem_transport_options(var_dir: Path) -> dict:
-    """The transport options settings.py derives for a worker whose LP_VAR_DIR is var_dir."""
-    broker = var_dir / "broker"
-    for name in ("out", "processed", "control"):
-        (broker / name).mkdir(parents=True, exist_ok=True)
-    return {
-        "data_folder_in": str(broker / "out"),
-        "data_folder_out": str(broker / "out"),
-        "processed_folder": str(broker / "processed"),
-        "control_folder": str(broker / "control"),
-        "store_processed": False,
-        "polling_interval": 0.05,
-    }
-
-
 @contextmanager
 def publishing_to(url: str, transport_options: dict):
     """Point this process's Celery app (what the API's on_commit uses) at another broker."""
-    saved = app.conf.broker_url, app.conf.broker_transport_options
+    saved = app.conf.broker_url, app.conf.broker_transport_options, app.conf.broker_transport
     # Celery reads CELERY_BROKER_URL from the environment before its configuration.
     saved_env = os.environ.get("CELERY_BROKER_URL")
 
@@ -73,6 +57,10 @@ def publishing_to(url: str, transport_options: dict):
 
     os.environ["CELERY_BROKER_URL"] = url
     app.conf.broker_url, app.conf.broker_transport_options = url, transport_options
+    # The embedded broker names its transport class; any other URL names its own.
+    app.conf.broker_transport = (
+        "learning_platform.broker:Transport" if url.startswith("sqlite:") else None
+    )
     reset_pools()
     try:
         yield
@@ -81,5 +69,5 @@ def publishing_to(url: str, transport_options: dict):
             os.environ.pop("CELERY_BROKER_URL", None)
         else:
             os.environ["CELERY_BROKER_URL"] = saved_env
-        app.conf.broker_url, app.conf.broker_transport_options = saved
+        app.conf.broker_url, app.conf.broker_transport_options, app.conf.broker_transport = saved
         reset_pools()

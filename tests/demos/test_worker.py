@@ -1,8 +1,8 @@
 """The real path: API → on_commit → broker → a separate `celery worker` process → database.
 
-Each test starts its own worker on a broker of its own (a temporary filesystem-transport
-folder, or a throwaway Redis), so nothing else consumes its messages. The worker shares the
-test database, hence transactional tests: rows must be committed for it to see them.
+Each test starts its own worker on a broker of its own (the embedded SQLite broker in a
+temporary folder, or a throwaway Redis), so nothing else consumes its messages. The worker
+shares the test database, hence transactional tests: rows must be committed for it to see them.
 """
 
 import os
@@ -18,7 +18,7 @@ from demos.models import DemoRun
 from demos.tasks import demo_run_sweep_task, demo_run_task
 from tests.servers import CeleryWorker, RedisServer, wait_until
 
-from .conftest import filesystem_transport_options, publishing_to
+from .conftest import publishing_to
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),
@@ -59,17 +59,18 @@ def halt(worker: CeleryWorker) -> None:
 
 
 @pytest.fixture
-def filesystem_worker(tmp_path):
-    """A worker on a private filesystem-transport folder; this process publishes there too."""
+def embedded_worker(tmp_path):
+    """A worker on a private embedded (SQLite) broker; this process publishes there too."""
+    broker = f"sqlite:///{tmp_path / 'broker.sqlite3'}"
 
     def start(**extra_env: str) -> CeleryWorker:
         env = {"LP_VAR_DIR": str(tmp_path), **extra_env}
-        worker = CeleryWorker("filesystem://", name="demos-fs", extra_env=env).start()
+        worker = CeleryWorker(broker, name="demos-embedded", extra_env=env).start()
         workers.append(worker)
         return worker
 
     workers: list[CeleryWorker] = []
-    with publishing_to("filesystem://", filesystem_transport_options(tmp_path)):
+    with publishing_to(broker, {"polling_interval": 0.05}):
         yield start
         for worker in workers:
             halt(worker)
@@ -82,9 +83,9 @@ def redis_server():
     redis.close()
 
 
-def test_submitted_run_is_computed_by_a_worker_process_once(filesystem_worker, learner_client):
+def test_submitted_run_is_computed_by_a_worker_process_once(embedded_worker, learner_client):
     """202 → a real worker computes the page's numbers → the same request then answers 200."""
-    filesystem_worker()
+    embedded_worker()
     response = learner_client.post(RUNS, PAGE, format="json")
     assert response.status_code == 202
     run = finished(response.json()["id"])
@@ -101,10 +102,10 @@ def test_submitted_run_is_computed_by_a_worker_process_once(filesystem_worker, l
 
 
 def test_broker_outage_at_submit_is_healed_by_the_sweep(
-    filesystem_worker, learner_client, broker_down, monkeypatch
+    embedded_worker, learner_client, broker_down, monkeypatch
 ):
     """A run the broker never received stays queued; the periodic sweep sends it later."""
-    filesystem_worker()
+    embedded_worker()
     response = learner_client.post(RUNS, {"beta": 0.3}, format="json")
     assert response.status_code == 202 and len(broker_down) == 1
     monkeypatch.undo()  # the broker is back
@@ -117,37 +118,33 @@ def test_broker_outage_at_submit_is_healed_by_the_sweep(
     assert run.status == Status.SUCCEEDED and run.attempts == 1
 
 
-def test_soft_time_limit_fails_the_run_with_a_reason(
-    filesystem_worker, learner_client, monkeypatch
-):
+def test_soft_time_limit_fails_the_run_with_a_reason(embedded_worker, learner_client, monkeypatch):
     """A computation past its soft time limit is a failed run saying so."""
     # The limits travel in the message, so they are the sending process's.
     monkeypatch.setattr(demo_run_task, "soft_time_limit", 1)
     monkeypatch.setattr(demo_run_task, "_exec_options", None)
-    filesystem_worker()
+    embedded_worker()
     response = learner_client.post("/api/v1/demos/reward-fit/runs/", SLOW_FIT, format="json")
     run = finished(response.json()["id"])
     assert run.status == Status.FAILED
     assert run.error == "exceeded the soft time limit of 1 s"
 
 
-def test_hard_time_limit_fails_the_run_with_a_reason(
-    filesystem_worker, learner_client, monkeypatch
-):
+def test_hard_time_limit_fails_the_run_with_a_reason(embedded_worker, learner_client, monkeypatch):
     """A computation killed at its hard time limit is a failed run saying so, not a stuck one."""
     monkeypatch.setattr(demo_run_task, "soft_time_limit", None)
     monkeypatch.setattr(demo_run_task, "time_limit", 1)
     monkeypatch.setattr(demo_run_task, "_exec_options", None)
-    filesystem_worker()
+    embedded_worker()
     response = learner_client.post("/api/v1/demos/reward-fit/runs/", SLOW_FIT, format="json")
     run = finished(response.json()["id"])
     assert run.status == Status.FAILED
     assert run.error == "exceeded the hard time limit of 1 s"
 
 
-def test_worker_killed_mid_task_is_redelivered_and_finishes_once(filesystem_worker, learner_client):
+def test_worker_killed_mid_task_is_redelivered_and_finishes_once(embedded_worker, learner_client):
     """SIGKILL of the process computing a run: the message returns and a new process finishes it."""
-    worker = filesystem_worker()
+    worker = embedded_worker()
     response = learner_client.post("/api/v1/demos/reward-fit/runs/", SLOW_FIT, format="json")
     run_id = response.json()["id"]
     in_state(run_id, Status.RUNNING)

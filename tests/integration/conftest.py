@@ -5,6 +5,7 @@ import json
 
 import pytest
 import redis
+from django.conf import settings
 from django.core.cache import cache
 from django.db import connection
 
@@ -93,10 +94,11 @@ def slow_params(token: int, seconds: float) -> dict:
 
 
 def broker_backlog(redis_url: str) -> dict[str, int]:
-    """Messages Redis holds: waiting in the queue, and delivered but not acknowledged."""
+    """Messages Redis holds: waiting in the queues, and delivered but not acknowledged."""
     client = redis.Redis.from_url(redis_url)
     try:
-        return {"queued": client.llen("celery"), "unacked": client.hlen("unacked")}
+        queued = sum(client.llen(queue) for queue in settings.CELERY_TASK_QUEUES)
+        return {"queued": queued, "unacked": client.hlen("unacked")}
     finally:
         client.close()
 

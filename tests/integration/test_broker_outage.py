@@ -36,6 +36,7 @@ def test_runs_submitted_while_redis_is_down_finish_once_after_it_returns(
     worker = fault_workers(name="outage", concurrency=2)
     settings.CELERY_BROKER_URL = redis_server.url
     settings.CELERY_BROKER_TRANSPORT_OPTIONS = {"socket_connect_timeout": 1}
+    settings.DEMO_RUNS_IN_FLIGHT_MAX = SUBMISSIONS  # one learner submits them all
     assert learner_client.get("/healthz").status_code == 200
 
     redis_server.stop()

@@ -17,24 +17,13 @@ def _explicit_broker(monkeypatch):
 
 
 def test_embedded_broker_carries_a_task_to_a_worker_process_and_back(tmp_path):
-    """On the server-less filesystem broker a separate worker process runs a task and answers."""
-    broker = tmp_path / "broker"
-    folders = {name: broker / name for name in ("out", "processed", "control")}
-    for folder in folders.values():
-        folder.mkdir(parents=True)
+    """On the server-less SQLite broker a separate worker process runs a task and answers."""
     (tmp_path / "celery-results").mkdir()
-    client = Celery(
-        "roundtrip", broker="filesystem://", backend=f"file://{tmp_path}/celery-results"
-    )
-    client.conf.broker_transport_options = {
-        "data_folder_in": str(folders["out"]),
-        "data_folder_out": str(folders["out"]),
-        "processed_folder": str(folders["processed"]),
-        "control_folder": str(folders["control"]),
-    }
-    worker = CeleryWorker(
-        "filesystem://", name="embedded", extra_env={"LP_VAR_DIR": str(tmp_path)}
-    ).start()
+    broker = f"sqlite:///{tmp_path / 'broker.sqlite3'}"
+    client = Celery("roundtrip", broker=broker, backend=f"file://{tmp_path}/celery-results")
+    client.conf.broker_transport = "learning_platform.broker:Transport"
+    client.conf.broker_transport_options = {"polling_interval": 0.05}
+    worker = CeleryWorker(broker, name="embedded", extra_env={"LP_VAR_DIR": str(tmp_path)}).start()
     try:
         payload = uuid.uuid4().hex
         answer = client.send_task("learning_platform.ping", args=[payload]).get(timeout=30)
