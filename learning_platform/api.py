@@ -10,6 +10,7 @@ from rest_framework.authtoken.views import ObtainAuthToken
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.reverse import reverse
+from rest_framework.settings import api_settings
 from rest_framework.views import APIView
 
 from .objects import object_resolve_for
@@ -48,6 +49,8 @@ class TokenObtainApi(ObtainAuthToken):
     """Username + password → token. Bad credentials are a 400 naming what was wrong."""
 
     permission_classes = [AllowAny]
+    # ObtainAuthToken names DRF's own parsers; the project's refuse depth and unstorable text.
+    parser_classes = api_settings.DEFAULT_PARSER_CLASSES
 
     @extend_schema(
         request=inline_serializer(

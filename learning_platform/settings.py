@@ -63,6 +63,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "learning_platform.middleware.RequestBodyCapMiddleware",
+    "learning_platform.middleware.RequestTextMiddleware",
     "learning_platform.middleware.DatabaseUnavailableMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -134,6 +135,11 @@ REQUEST_BODY_MAX_BYTES = int(os.environ.get("REQUEST_BODY_MAX_BYTES", 2 * 1024 *
 DATA_UPLOAD_MAX_MEMORY_SIZE = REQUEST_BODY_MAX_BYTES
 FILE_UPLOAD_MAX_MEMORY_SIZE = REQUEST_BODY_MAX_BYTES
 SNAPSHOT_MAX_BYTES = int(os.environ.get("SNAPSHOT_MAX_BYTES", 20 * 1024 * 1024))
+# Multipart requests to these paths carry a snapshot file: capped by SNAPSHOT_MAX_BYTES instead.
+SNAPSHOT_UPLOAD_PATHS = [
+    r"^/admin/concepts/sourcesnapshot/",
+    r"^/api/v1/sources/[^/]+/snapshots?/",
+]
 
 # Security (production) ------------------------------------------------------------------------
 SESSION_COOKIE_HTTPONLY = True
@@ -158,6 +164,12 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticatedOrReadOnly"],
+    # Depth, NaN and text the database cannot store are refused with a 400 (see parsers.py).
+    "DEFAULT_PARSER_CLASSES": [
+        "learning_platform.parsers.SafeJSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     "DEFAULT_PAGINATION_CLASS": "learning_platform.pagination.Pagination",
     "PAGE_SIZE": 20,
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
