@@ -70,6 +70,8 @@ VERIFIERS = ("reviewer", "editor", "admin")
 MATRIX = {
     "/api/v1/": public_read(),
     "/api/v1/auth/token/": {verb: everyone(400 if verb == "POST" else 405) for verb in VERBS},
+    "/api/v1/auth/tokens/": signed_in_only(get=200),
+    "/api/v1/auth/tokens/{token_key}/": signed_in_only(delete=404),  # no such token
     "/api/v1/concepts/": public_read(),
     "/api/v1/concepts/{area}/{slug}/": public_read(),
     "/api/v1/concepts/{area}/{slug}/learning-path/": public_read(),
