@@ -154,3 +154,38 @@ def test_saving_a_stale_copy_of_a_claim_keeps_its_review_and_verification(
     stale_copy.refresh_from_db()
     assert stale_copy.latest_review_id == review.pk
     assert stale_copy.latest_verification_id is not None
+
+
+def test_verifying_again_with_nothing_changed_adds_no_row(demo_claim, reviewer_client):
+    """A repeated POST answers the latest verification (200) instead of appending a copy."""
+    url = f"/api/v1/claims/{demo_claim.pk}/verify/"
+    _run_witnesses(reviewer_client.post(url))
+    first = reviewer_client.post(url)
+    repeats = [reviewer_client.post(url) for _ in range(5)]
+    assert first.status_code == 201
+    assert {answer.status_code for answer in repeats} == {200}
+    assert {answer.json()["id"] for answer in repeats} == {first.json()["id"]}
+    assert ClaimVerification.objects.count() == 1
+
+
+def test_verifying_after_the_claim_changed_records_a_new_row(demo_claim, reviewer_client):
+    """A changed claim fingerprint is new evidence: the next POST appends a verification."""
+    url = f"/api/v1/claims/{demo_claim.pk}/verify/"
+    _run_witnesses(reviewer_client.post(url))
+    reviewer_client.post(url)
+    demo_claim.text = "A different claim text."
+    demo_claim.save()
+    assert reviewer_client.post(url).status_code == 201
+    assert ClaimVerification.objects.count() == 2
+
+
+def test_verify_is_throttled_per_user(demo_claim, reviewer_client, monkeypatch):
+    """POSTs beyond the claim-verifications rate are refused with 429."""
+    from django.core.cache import cache
+    from rest_framework.throttling import ScopedRateThrottle
+
+    monkeypatch.setitem(ScopedRateThrottle.THROTTLE_RATES, "claim-verifications", "3/min")
+    cache.clear()
+    url = f"/api/v1/claims/{demo_claim.pk}/verify/"
+    statuses = [reviewer_client.post(url).status_code for _ in range(4)]
+    assert statuses[:3] == [202, 202, 202] and statuses[3] == 429

@@ -165,16 +165,29 @@ def test_demo_parameters_that_would_fail_in_the_worker_are_a_400(
     assert DemoRun.objects.count() == 0
 
 
-def test_a_snapshot_upload_over_the_json_cap_reaches_the_upload_form(editor):
+def test_a_snapshot_upload_over_the_json_cap_is_stored(editor, settings, tmp_path):
     """A 3 MiB snapshot upload is not refused by the 2 MiB cap meant for JSON bodies."""
     from django.core.files.uploadedfile import SimpleUploadedFile
     from django.test import Client
 
+    from concepts.models import SourceSnapshot
+    from tests.concepts.factories import SourceFactory
+
+    settings.MEDIA_ROOT = tmp_path
     client = Client()
     client.force_login(editor)
-    upload = SimpleUploadedFile("paper.pdf", b"%PDF" + b"0" * (3 * 1024 * 1024))
-    response = client.post("/admin/concepts/sourcesnapshot/add/", {"file": upload})
-    assert response.status_code != 413
+    content = b"%PDF" + b"0" * (3 * 1024 * 1024)
+    response = client.post(
+        "/admin/concepts/sourcesnapshot/add/",
+        {
+            "source": SourceFactory(key="large-upload").pk,
+            "file": SimpleUploadedFile("paper.pdf", content, content_type="application/pdf"),
+            "media_type": "",
+            "retrieved_on": "2026-05-06",
+        },
+    )
+    assert response.status_code == 302, response.content.decode()[:500]
+    assert SourceSnapshot.objects.get().size_bytes == len(content)
 
 
 def test_a_multipart_body_over_the_cap_elsewhere_is_still_a_413(learner_client):
