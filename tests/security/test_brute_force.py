@@ -106,6 +106,26 @@ def test_admin_login_locks_out_after_the_failure_limit(admin_user):
     assert response.status_code == 429
 
 
+def test_two_hundred_guesses_meet_429_within_the_limits(learner, admin_user):
+    """200 wrong passwords for one account from one client (and 50 on the admin login for
+    another): refused with 429 from the failure limit on."""
+    statuses = [sign_in("alice", f"guess-{i}", ip="10.0.11.1").status_code for i in range(200)]
+    first = statuses.index(429) + 1
+    refused = statuses.count(429)
+    client = Client(REMOTE_ADDR="10.0.12.1")
+    admin = [
+        client.post("/admin/login/", {"username": "root", "password": f"guess-{i}"}).status_code
+        for i in range(50)
+    ]
+    print(
+        f"security: 200 wrong passwords on {TOKEN}: first 429 at attempt {first}, "
+        f"{refused} of 200 refused with 429; 50 on /admin/login/: first 429 at attempt "
+        f"{admin.index(429) + 1}, {admin.count(429)} of 50 refused with 429"
+    )
+    assert first <= LIMIT and refused >= 200 - LIMIT
+    assert admin.index(429) < LIMIT and admin.count(429) >= 50 - LIMIT
+
+
 # Tokens -----------------------------------------------------------------------------------
 
 

@@ -82,6 +82,7 @@ def test_hostile_json_is_a_named_400_on_every_write_route(world):
     for role in ("learner", "admin"):
         clients[role] = APIClient()
         clients[role].force_authenticate(world["users"][role])
+    sent = 0
     for template, verb, operation in _write_operations():
         path = fill_path(template, world["ids"])
         for label, (raw, phrase) in _bodies(_string_fields(operation)).items():
@@ -90,6 +91,7 @@ def test_hostile_json_is_a_named_400_on_every_write_route(world):
             for role, client in clients.items():
                 cache.clear()
                 response = client.generic(verb, path, raw, content_type="application/json")
+                sent += 1
                 if response.status_code >= 500:
                     problems.append(f"{verb} {path} {label} as {role}: {response.status_code}")
                 named |= response.status_code == 400 and phrase in response.content.decode()
@@ -97,6 +99,10 @@ def test_hostile_json_is_a_named_400_on_every_write_route(world):
                 problems.append(f"{verb} {path} {label}: no 400 naming {phrase!r}")
             if _row_count() != before:
                 problems.append(f"{verb} {path} {label}: rows were written")
+    print(
+        f"security: hostile JSON, {sent} requests on {len(_write_operations())} write "
+        f"operations x {len(_bodies([]))} bodies x {len(clients)} roles; problems: {len(problems)}"
+    )
     assert not problems, "\n".join(problems)
 
 
@@ -197,3 +203,14 @@ def test_a_multipart_body_over_the_cap_elsewhere_is_still_a_413(learner_client):
     upload = SimpleUploadedFile("drafts.jsonld", b" " * (3 * 1024 * 1024))
     response = learner_client.post("/api/v1/research-room/drafts/import/", {"file": upload})
     assert response.status_code == 413
+
+
+@pytest.mark.postgres
+def test_postgresql_itself_raises_on_nul_so_the_refusal_comes_first(db):
+    """On PostgreSQL a NUL reaching a query raises (a 500 if unrefused); the doors stop it."""
+    from django.db import DataError
+
+    from research_room.models import ResearchDraft
+
+    with pytest.raises(DataError, match="NUL"):
+        ResearchDraft.objects.filter(question="a\x00b").exists()
