@@ -136,6 +136,10 @@ AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
 AXES_RESET_ON_SUCCESS = True
 AXES_HTTP_RESPONSE_CODE = 429
 AXES_LOCKOUT_CALLABLE = "learning_platform.errors.lockout_response"
+# Behind a reverse proxy every request comes from the proxy's address: name how many proxies
+# add to X-Forwarded-For, or the client lockout would lock everyone out at once.
+TRUSTED_PROXY_COUNT = int(os.environ.get("TRUSTED_PROXY_COUNT", 0))
+AXES_CLIENT_IP_CALLABLE = "learning_platform.tokens.client_ip"
 # API tokens (django-rest-knox): stored as digests, expiring, several per user, revocable.
 REST_KNOX = {
     "TOKEN_TTL": timedelta(hours=int(os.environ.get("API_TOKEN_TTL_HOURS", 12))),
@@ -210,6 +214,7 @@ REST_FRAMEWORK = {
         "sign-in-account": os.environ.get("SIGN_IN_ACCOUNT_RATE", "10/min"),
         "claim-verifications": os.environ.get("CLAIM_VERIFICATION_RATE", "30/min"),
     },
+    "NUM_PROXIES": TRUSTED_PROXY_COUNT or None,
     "STRICT_JSON": True,
     "COERCE_DECIMAL_TO_STRING": False,
 }

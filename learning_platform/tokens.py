@@ -32,6 +32,17 @@ class SignInRefused(Exception):
         super().__init__("locked out" if locked_out else "bad credentials")
 
 
+def client_ip(request) -> str | None:
+    """The client's address: REMOTE_ADDR, or behind TRUSTED_PROXY_COUNT proxies the address
+    they forwarded (the same rule as DRF's NUM_PROXIES, so lockouts and throttles agree)."""
+    proxies = settings.TRUSTED_PROXY_COUNT
+    forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
+    if proxies and forwarded:
+        addresses = [address.strip() for address in forwarded.split(",")]
+        return addresses[-min(proxies, len(addresses))]
+    return request.META.get("REMOTE_ADDR")
+
+
 def token_sign_in(*, request, username: str, password: str) -> IssuedToken:
     """Check the credentials (counted by django-axes) and issue a new token."""
     http_request = getattr(request, "_request", request)

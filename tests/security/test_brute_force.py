@@ -63,6 +63,23 @@ def test_failures_across_accounts_lock_the_client_out(learner, other_learner, no
     assert sign_in("bob", "bob-password", ip="10.0.3.2").status_code == 200
 
 
+def test_behind_a_trusted_proxy_clients_are_told_apart_by_the_forwarded_address(
+    learner, no_throttles, settings
+):
+    """With TRUSTED_PROXY_COUNT = 1, one client's lockout does not lock out the proxy's others."""
+    settings.TRUSTED_PROXY_COUNT = 1
+
+    def via_proxy(client: str, username: str, password: str):
+        return APIClient(REMOTE_ADDR="10.9.9.9", HTTP_X_FORWARDED_FOR=client).post(
+            TOKEN, {"username": username, "password": password}, format="json"
+        )
+
+    for i in range(LIMIT):
+        via_proxy("203.0.113.7", f"nobody{i}", "wrong")
+    assert via_proxy("203.0.113.7", "alice", "alice-password").status_code == 429
+    assert via_proxy("198.51.100.2", "alice", "alice-password").status_code == 200
+
+
 def test_failure_counts_live_in_the_database_every_process_shares(learner, no_throttles):
     """The counters are rows (django-axes' database handler), not one process's memory."""
     for _ in range(3):
