@@ -44,12 +44,13 @@ import django
 django.setup()
 
 from django.conf import settings  # noqa: E402
+from django.contrib.auth import get_user_model  # noqa: E402
 from django.core.management import call_command  # noqa: E402
 from django.db import connection, transaction  # noqa: E402
 from django.test import Client  # noqa: E402
 from django.test.utils import CaptureQueriesContext, override_settings  # noqa: E402
 from django.urls import include, path  # noqa: E402
-from rest_framework.authtoken.models import Token  # noqa: E402
+from knox.models import AuthToken  # noqa: E402
 from rest_framework.permissions import IsAuthenticated  # noqa: E402
 from rest_framework.response import Response  # noqa: E402
 from rest_framework.views import APIView  # noqa: E402
@@ -183,7 +184,7 @@ def build() -> dict:
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute("DELETE FROM research_room_researchdraft")
         cursor.execute(
-            "DELETE FROM authtoken_token WHERE user_id IN "
+            "DELETE FROM knox_authtoken WHERE user_id IN "
             "(SELECT id FROM auth_user WHERE username LIKE %s)",
             [f"{USER_PREFIX}%"],
         )
@@ -221,13 +222,9 @@ def build() -> dict:
 
 
 def _tokens(user_ids: list[int]) -> dict[int, str]:
-    existing = dict(Token.objects.filter(user_id__in=user_ids).values_list("user_id", "key"))
-    missing = [
-        Token(user_id=uid, key=Token.generate_key()) for uid in user_ids if uid not in existing
-    ]
-    Token.objects.bulk_create(missing)
-    existing.update({token.user_id: token.key for token in missing})
-    return existing
+    """A fresh token per user (only digests are stored, so earlier ones cannot be read back)."""
+    users = get_user_model().objects.in_bulk(user_ids)
+    return {uid: AuthToken.objects.create(user=users[uid])[1] for uid in user_ids}
 
 
 def _timed(client: Client, url: str, headers: list[dict], count: int) -> float:

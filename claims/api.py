@@ -19,6 +19,7 @@ from rest_framework.negotiation import BaseContentNegotiation
 from rest_framework.permissions import SAFE_METHODS, AllowAny, BasePermission
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
+from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
 from concepts.revisions import CHANGE_CHOICES
@@ -556,10 +557,15 @@ class ClaimVerifyApi(APIView):
     """Run the claim's demo witnesses in their stored states and record what they show."""
 
     permission_classes = [IsEditorOrReviewer]
+    throttle_classes = [ScopedRateThrottle]
+    throttle_scope = "claim-verifications"
 
     @extend_schema(
         request=None,
         responses={
+            200: OpenApiResponse(
+                VerificationOutput, description="Nothing changed since the latest verification"
+            ),
             201: VerificationOutput,
             202: OpenApiResponse(description="Witness runs are still queued or running"),
             400: OpenApiResponse(description="The claim has no runnable demo witness"),
@@ -571,7 +577,7 @@ class ClaimVerifyApi(APIView):
         claim = selectors.claim_get(user=request.user, claim_id=claim_id)
         if claim is None:
             raise NotFound("No claim has this id.")
-        verification, runs = claim_verify(claim=claim, user=request.user)
+        verification, runs, created = claim_verify(claim=claim, user=request.user)
         if verification is None:
             urls = [request.build_absolute_uri(f"/api/v1/demo-runs/{run.pk}/") for run in runs]
             return Response(
@@ -586,4 +592,7 @@ class ClaimVerifyApi(APIView):
                 headers={"Location": urls[0]},
             )
         verification.claim = claim
-        return Response(VerificationOutput(verification).data, status=status.HTTP_201_CREATED)
+        return Response(
+            VerificationOutput(verification).data,
+            status=status.HTTP_201_CREATED if created else status.HTTP_200_OK,
+        )

@@ -531,11 +531,13 @@ def claim_verification_record(
 # Witness verification --------------------------------------------------------------------------
 
 
-def claim_verify(*, claim: Claim, user) -> tuple[ClaimVerification | None, list]:
+def claim_verify(*, claim: Claim, user) -> tuple[ClaimVerification | None, list, bool]:
     """Run (or reuse) the claim's demo witnesses in their stored states; once every run has
     finished, record whether each shows its invariant.
 
-    Answers (verification, runs); verification is None while a run is still queued or running.
+    Answers (verification, runs, created); verification is None while a run is still queued
+    or running. Verifying again what the latest verification already recorded (same claim
+    fingerprint, results and witness code) answers that verification and adds no row.
     """
     from demos.models import DemoRun
     from demos.services import demo_run_request
@@ -559,7 +561,7 @@ def claim_verify(*, claim: Claim, user) -> tuple[ClaimVerification | None, list]
             ) from exc
         runs.append((demo, run))
     if any(run.status not in (DemoRun.Status.SUCCEEDED, DemoRun.Status.FAILED) for _, run in runs):
-        return None, [run for _, run in runs]
+        return None, [run for _, run in runs], False
     checks, evidence, versions = [], [], set()
     for demo, run in runs:
         invariant = invariant_for(demo.demo_kind)
@@ -572,22 +574,34 @@ def claim_verify(*, claim: Claim, user) -> tuple[ClaimVerification | None, list]
         checks.append((holds, f"{demo.key}: {description}"))
         evidence.append([demo.key, run.params_hash, sha256_json(run.result)])
         versions.add(run.code_version)
+    outcome = (
+        ClaimVerification.Outcome.PASSED
+        if all(holds for holds, _ in checks)
+        else ClaimVerification.Outcome.FAILED
+    )
+    result_hash = sha256_json(sorted(evidence))
+    code_version = ",".join(sorted(versions))[:64]
     with transaction.atomic():
         locked = Claim.objects.select_for_update().get(pk=claim.pk)
+        latest = locked.latest_verification
+        if (
+            latest is not None
+            and latest.outcome == outcome
+            and latest.result_hash == result_hash
+            and latest.witness_code_version == code_version
+            and latest.fingerprint == claim_fingerprint(claim=locked)
+        ):
+            return latest, [run for _, run in runs], False
         verification = claim_verification_record(
             claim=locked,
-            outcome=(
-                ClaimVerification.Outcome.PASSED
-                if all(holds for holds, _ in checks)
-                else ClaimVerification.Outcome.FAILED
-            ),
+            outcome=outcome,
             invariant="; ".join(text for _, text in checks)[:300],
-            result_hash=sha256_json(sorted(evidence)),
-            witness_code_version=",".join(sorted(versions))[:64],
+            result_hash=result_hash,
+            witness_code_version=code_version,
             verified_by=user if getattr(user, "is_authenticated", False) else None,
         )
         Claim.objects.filter(pk=claim.pk).update(latest_verification=verification)
-    return verification, [run for _, run in runs]
+    return verification, [run for _, run in runs], True
 
 
 # Restoring a backup ---------------------------------------------------------------------------

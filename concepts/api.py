@@ -324,7 +324,7 @@ class ConceptDetailApi(APIView):
 
 def concept_payload(*, concept: Concept, request) -> dict:
     """The detail response: what the API serves and what the admin preview shows."""
-    page = concept_page(concept=concept, request=request)
+    page = concept_page(concept=concept, user=request.user, request=request)
     data = dict(ConceptDetailApi.Output(page).data)
     for name in page_sections():
         data[name] = page[name]
@@ -360,7 +360,7 @@ class ConceptLearningPathApi(APIView):
         concept = concept_get(user=request.user, area=area, slug=slug)
         if concept is None:
             raise NotFound(f"No concept {area}/{slug}.")
-        steps = concept_learning_path(concept=concept)
+        steps = concept_learning_path(concept=concept, user=request.user)
         # The steps are plain values already; the serializer documents them.
         return Response(
             {"concept": concept_ref(concept, request), "count": len(steps), "steps": steps}

@@ -46,7 +46,8 @@ def _concept(area: str, slug: str) -> Concept | None:
 def concept_context(concept: Concept) -> dict[str, Any]:
     """What the research room pre-fills as evidence to inspect for a concept."""
     links = concept.source_links.select_related("source")
-    before, after = concept_edges(concept=concept)
+    # Not user-specific: the neighbours anyone may see (prefilled into learners' drafts).
+    before, after = concept_edges(concept=concept, user=None)
     objects = list(concept.page_objects.all())
     by_kind: dict[str, list[ConceptObject]] = {}
     for obj in objects:

@@ -39,6 +39,12 @@ def concept_sees_unpublished(user) -> bool:
     return is_editor(user) or is_reviewer(user)
 
 
+def concept_visible(*, concept: Concept, user) -> bool:
+    """The one visibility rule: published concepts for everyone, the rest for editors and
+    reviewers. What a user may not see is left out of every answer that mentions it."""
+    return concept.status == Concept.Status.PUBLISHED or concept_sees_unpublished(user)
+
+
 def concept_list(*, user) -> QuerySet[Concept]:
     concepts = Concept.objects.all()
     if not concept_sees_unpublished(user):
@@ -76,14 +82,18 @@ def concept_api_path(concept: Concept) -> str:
     return reverse("concept-detail", kwargs={"area": concept.area, "slug": concept.slug})
 
 
-def concept_edges(*, concept: Concept) -> tuple[list[Prerequisite], list[Prerequisite]]:
+def concept_edges(*, concept: Concept, user) -> tuple[list[Prerequisite], list[Prerequisite]]:
     """(before, next): the concept's prerequisite edges and the edges that build on it, in
-    their display order, loaded together in one query."""
-    edges = list(
-        Prerequisite.objects.filter(Q(concept=concept) | Q(prerequisite=concept)).select_related(
-            "concept", "prerequisite"
-        )
-    )
+    their display order, loaded together in one query; edges to a concept the user may not
+    see are left out (``user=None`` sees what anonymous users see)."""
+    edges = [
+        edge
+        for edge in Prerequisite.objects.filter(
+            Q(concept=concept) | Q(prerequisite=concept)
+        ).select_related("concept", "prerequisite")
+        if concept_visible(concept=edge.concept, user=user)
+        and concept_visible(concept=edge.prerequisite, user=user)
+    ]
     before = sorted(
         (edge for edge in edges if edge.concept_id == concept.pk),
         key=lambda edge: (edge.order, edge.pk),
@@ -219,14 +229,19 @@ def sources_state_label(attached: int, without_snapshot: int) -> str:
     return f"{without_snapshot} of {attached} sources without a local snapshot"
 
 
-def concept_page(*, concept: Concept, request=None) -> dict[str, Any]:
-    """The whole concept page as JSON-ready data, in a fixed number of queries."""
+def concept_page(*, concept: Concept, user, request=None) -> dict[str, Any]:
+    """The whole concept page as JSON-ready data, in a fixed number of queries. Neighbours
+    and related concepts the user may not see are absent from its learning map."""
     sections = list(concept.sections.all())
     section_kinds = {section.pk: section.kind for section in sections}
     objects = list(concept.page_objects.all())
     embeds = embedded_objects(objects)
-    before, after = concept_edges(concept=concept)
-    related = list(concept.related_links.select_related("target"))
+    before, after = concept_edges(concept=concept, user=user)
+    related = [
+        link
+        for link in concept.related_links.select_related("target")
+        if link.target is None or concept_visible(concept=link.target, user=user)
+    ]
     source_links = list(concept.source_links.select_related("source"))
     snapshots = snapshots_latest(source_ids=[link.source_id for link in source_links])
 
@@ -365,11 +380,14 @@ def _ancestry_sql() -> str:
     )
 
 
-def concept_learning_path(*, concept: Concept) -> list[dict[str, Any]]:
-    """Every transitive prerequisite of ``concept``, prerequisites first: two queries.
+def concept_learning_path(*, concept: Concept, user) -> list[dict[str, Any]]:
+    """Every transitive prerequisite of ``concept`` the user may see, prerequisites first:
+    two queries.
 
     One recursive query loads the edges inside the ancestry, another the concepts in it; the
     walk is done in Python, so the query count does not grow with the depth of the graph.
+    A concept the user may not see is left out, and a step that required it requires what
+    it required in turn (its nearest visible prerequisites), so the order stays valid.
     """
     qn = connection.ops.quote_name
     ancestry = _ancestry_sql()
@@ -391,11 +409,24 @@ def concept_learning_path(*, concept: Concept) -> list[dict[str, Any]]:
         pk__in=RawSQL(f"{ancestry} SELECT id FROM anc", [concept.pk])
     ).values_list(*fields)
     by_id = {row[0]: dict(zip(fields, row, strict=True)) for row in rows}
+    sees_all = concept_sees_unpublished(user)
+    visible = {
+        pk for pk, row in by_id.items() if sees_all or row["status"] == Concept.Status.PUBLISHED
+    }
+    # Prerequisites come first in `order`, so each hidden concept's nearest visible
+    # prerequisites are known before anything that requires it is reached.
+    nearest: dict[int, list[int]] = {}
+    for pk in order:
+        found: dict[int, None] = {}
+        for p in requires.get(pk, ()):
+            for q in [p] if p in visible else nearest.get(p, []):
+                found[q] = None
+        nearest[pk] = list(found)
     # One reverse() for the whole path: thousands of steps would otherwise spend their time
     # resolving the same URL pattern.
     base = reverse("concept-list")
     steps = []
-    for step, pk in enumerate(order, start=1):
+    for step, pk in enumerate((pk for pk in order if pk in visible), start=1):
         row = by_id[pk]
         path = f"{row['area']}/{row['slug']}"
         steps.append(
@@ -407,9 +438,7 @@ def concept_learning_path(*, concept: Concept) -> list[dict[str, Any]]:
                 "summary": row["summary"],
                 "status": row["status"],
                 "difficulty": row["difficulty"],
-                "requires": [
-                    f"concept:{by_id[p]['area']}/{by_id[p]['slug']}" for p in requires.get(pk, ())
-                ],
+                "requires": [f"concept:{by_id[p]['area']}/{by_id[p]['slug']}" for p in nearest[pk]],
                 "api_path": f"{base}{path}/",
             }
         )

@@ -3,8 +3,7 @@ from django.http import HttpResponse, JsonResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import serializers
-from rest_framework.exceptions import NotFound, ParseError, Throttled
-from rest_framework.parsers import JSONParser
+from rest_framework.exceptions import NotFound, Throttled
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.response import Response
@@ -13,29 +12,13 @@ from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
 from learning_platform.pagination import Pagination
+from learning_platform.parsers import SafeJSONParser
 
 from .catalogue import KINDS, demo_kind_describe, demo_kind_get
 from .models import DemoRun
 from .plots import demo_result_svg
 from .selectors import demo_run_get
 from .services import DemoRunLimitReached, demo_run_request
-
-
-class StrictJSONParser(JSONParser):
-    """JSON only, and a NaN or Infinity literal is a 400 that says so."""
-
-    def parse(self, stream, media_type=None, parser_context=None):
-        try:
-            return super().parse(stream, media_type, parser_context)
-        except RecursionError:
-            raise ParseError("JSON parse error: the body is nested too deeply.") from None
-        except ParseError as exc:
-            if "Out of range float values" in str(exc.detail):
-                raise ParseError(
-                    "JSON parse error: NaN, Infinity and -Infinity are not valid JSON numbers; "
-                    "every parameter must be a finite number."
-                ) from None
-            raise
 
 
 class SvgRenderer(BaseRenderer):
@@ -136,7 +119,7 @@ class DemoRunRequestApi(APIView):
     """Queue a run of the demo with these parameters, or answer with the run that has them."""
 
     permission_classes = [IsAuthenticated]
-    parser_classes = [StrictJSONParser]
+    parser_classes = [SafeJSONParser]
     throttle_classes = [ScopedRateThrottle]
     throttle_scope = "demo-submissions"
 

@@ -41,6 +41,9 @@ DEFAULT_BETA_MAX = 20.0
 DEFAULT_SWEEP_POINTS = 60
 # The β grid a kl-policy run sweeps when its proxy gap is on (plus the run's own β).
 KL_POLICY_SWEEP = (DEFAULT_BETA_MIN, DEFAULT_BETA_MAX, 40)
+# The smallest β accepted: below it a fitted reward divided by β leaves the range in which the
+# policy, its KL and its objective are finite (5e-324, the smallest float, would pass β > 0).
+BETA_FLOOR = 1e-9
 
 # The page's loop is plain Python over the pairs, 800 times: about 0.7 ms per pair.
 MAX_PAGE_PAIRS = 5_000
@@ -52,6 +55,7 @@ CAPS = {
     "max_pairs": witnesses.MAX_PAIRS,
     "max_pairs_page_method": MAX_PAGE_PAIRS,
     "max_sweep_points": witnesses.MAX_SWEEP_POINTS,
+    "min_beta": BETA_FLOOR,
 }
 
 Progress = Callable[[float], None]
@@ -397,9 +401,12 @@ def _check_fit_inputs(values: dict[str, Any], errors: _Errors) -> None:
 def _check_policy_overflow(
     rewards: list[float], beta: float, errors: _Errors, *, field: str = "beta"
 ) -> None:
-    with np.errstate(over="ignore"):
-        scaled = np.abs(np.asarray(rewards)) / beta
-    if not np.isfinite(scaled).all():
+    values = np.asarray(rewards, dtype=np.float64)
+    with np.errstate(over="ignore", invalid="ignore"):
+        scaled = np.abs(values) / beta
+        # The log-sum-exp subtracts the largest logit: the spread must stay finite too.
+        spread = (values.max() - values.min()) / beta
+    if not np.isfinite(scaled).all() or not np.isfinite(spread):
         errors.add(field, f"rewards / {field} overflows a 64-bit float; use a larger {field}")
 
 
@@ -472,7 +479,7 @@ _BETA = Number(
     "beta",
     "KL strength β > 0: larger keeps π* near π_ref.",
     PAGE_BETA,
-    exclusive_minimum=0.0,
+    minimum=BETA_FLOOR,
 )
 _SHIFT = Number("shift", "A constant added to every reward; π* must not change.", PAGE_SHIFT)
 _REWARDS = Vector(
@@ -539,13 +546,23 @@ def _canonical_kl_policy(
     else:
         for name in _PROXY_FIELDS:
             values.pop(name)
-    if rewards is not None and "beta" not in errors:
-        policy_rewards = list(rewards)
-        if values["proxy_gap"] and "exploited_index" not in errors:
+    if "beta" not in errors and "exploited_index" not in errors:
+        # A fit's rewards are not known before the run, but they are small (centred, and
+        # bounded by the fit's regularisation); zeros stand in for them here.
+        base = list(rewards) if rewards is not None else [0.0] * k
+        policy_rewards = list(base)
+        if values["proxy_gap"]:
             policy_rewards[values["exploited_index"]] += values["proxy_gap_size"]
-        _check_policy_overflow(policy_rewards, values["beta"], errors)
-        if not np.isfinite(np.asarray(policy_rewards) + values["shift"]).all():
-            errors.add("shift", "rewards + shift overflows a 64-bit float")
+        _check_policy_overflow(base, values["beta"], errors)
+        if values["proxy_gap"]:
+            # The run also sweeps β down to the sweep's smallest value.
+            smallest = min(values["beta"], KL_POLICY_SWEEP[0])
+            _check_policy_overflow(policy_rewards, smallest, errors)
+        with np.errstate(over="ignore"):
+            shifted = np.asarray(policy_rewards) + values["shift"]
+            shifted_scaled = np.abs(shifted) / values["beta"]
+        if not np.isfinite(shifted_scaled).all():
+            errors.add("shift", "(rewards + shift) / beta overflows a 64-bit float")
     return values
 
 
@@ -608,8 +625,8 @@ _HACK_GAP = Number(
     "How much the proxy overrates the exploited candidate (when proxy_rewards is not given).",
     DEFAULT_PROXY_GAP,
 )
-_BETA_MIN = Number("beta_min", "Smallest β of the sweep.", DEFAULT_BETA_MIN, exclusive_minimum=0.0)
-_BETA_MAX = Number("beta_max", "Largest β of the sweep.", DEFAULT_BETA_MAX, exclusive_minimum=0.0)
+_BETA_MIN = Number("beta_min", "Smallest β of the sweep.", DEFAULT_BETA_MIN, minimum=BETA_FLOOR)
+_BETA_MAX = Number("beta_max", "Largest β of the sweep.", DEFAULT_BETA_MAX, minimum=BETA_FLOOR)
 _POINTS = Integer(
     "points",
     "Number of geometrically spaced β values.",

@@ -1,18 +1,30 @@
+import hashlib
 import time
 
 from django.conf import settings
 from django.db import connection
 from django.http import JsonResponse
-from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_serializer,
+    inline_serializer,
+)
+from knox.models import AuthToken
 from kombu import Connection
-from rest_framework import serializers
-from rest_framework.authtoken.views import ObtainAuthToken
-from rest_framework.permissions import AllowAny
+from rest_framework import serializers, status
+from rest_framework.exceptions import NotFound, ValidationError
+from rest_framework.generics import ListAPIView
+from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.reverse import reverse
+from rest_framework.throttling import SimpleRateThrottle
 from rest_framework.views import APIView
 
+from .errors import lockout_response
 from .objects import object_resolve_for
+from .tokens import SignInRefused, token_list_for, token_revoke, token_sign_in
 
 
 class ApiRootApi(APIView):
@@ -30,6 +42,7 @@ class ApiRootApi(APIView):
             {
                 "links": {
                     "auth_token": link("auth-token"),
+                    "auth_tokens": link("auth-tokens"),
                     "concepts": request.build_absolute_uri("/api/v1/concepts/"),
                     "sources": request.build_absolute_uri("/api/v1/sources/"),
                     "claims": request.build_absolute_uri("/api/v1/claims/"),
@@ -44,24 +57,113 @@ class ApiRootApi(APIView):
         )
 
 
-class TokenObtainApi(ObtainAuthToken):
-    """Username + password → token. Bad credentials are a 400 naming what was wrong."""
+class SignInClientThrottle(SimpleRateThrottle):
+    """Sign-in attempts per client address, counted in the shared cache."""
+
+    scope = "sign-in-client"
+
+    def get_cache_key(self, request, view):
+        return self.cache_format % {"scope": self.scope, "ident": self.get_ident(request)}
+
+
+class SignInAccountThrottle(SimpleRateThrottle):
+    """Sign-in attempts per account name, whichever client they come from."""
+
+    scope = "sign-in-account"
+
+    def get_cache_key(self, request, view):
+        username = request.data.get("username") if hasattr(request.data, "get") else None
+        if not isinstance(username, str) or not username:
+            return None
+        ident = hashlib.sha256(username.strip().casefold().encode("utf-8", "replace"))
+        return self.cache_format % {"scope": self.scope, "ident": ident.hexdigest()}
+
+
+class TokenObtainApi(APIView):
+    """Username + password → a new expiring token. Bad credentials are a 400; repeated
+    failures lock the account and the client out (429) for the cool-off time."""
 
     permission_classes = [AllowAny]
+    throttle_classes = [SignInClientThrottle, SignInAccountThrottle]
+
+    @extend_schema_serializer(component_name="TokenRequest")
+    class Input(serializers.Serializer):
+        username = serializers.CharField(max_length=150)
+        password = serializers.CharField(max_length=4096, trim_whitespace=False)
+
+    @extend_schema_serializer(component_name="TokenResponse")
+    class Output(serializers.Serializer):
+        token = serializers.CharField()
+        token_key = serializers.CharField(help_text="Names this token when listing or revoking.")
+        expiry = serializers.DateTimeField(allow_null=True)
 
     @extend_schema(
-        request=inline_serializer(
-            "TokenRequest",
-            {"username": serializers.CharField(), "password": serializers.CharField()},
-        ),
+        request=Input,
         responses={
-            200: inline_serializer("TokenResponse", {"token": serializers.CharField()}),
+            200: Output,
             400: OpenApiResponse(description="Missing fields or bad credentials"),
+            429: OpenApiResponse(description="Too many attempts, or locked out after failures"),
         },
         summary="Obtain an API token",
     )
-    def post(self, request, *args, **kwargs):
-        return super().post(request, *args, **kwargs)
+    def post(self, request):
+        data = self.Input(data=request.data)
+        data.is_valid(raise_exception=True)
+        try:
+            issued = token_sign_in(request=request, **data.validated_data)
+        except SignInRefused as exc:
+            if exc.locked_out:
+                return lockout_response(request)
+            raise ValidationError(
+                {"non_field_errors": ["Unable to log in with provided credentials."]}
+            ) from None
+        return Response(self.Output(issued).data)
+
+
+class TokenOutput(serializers.Serializer):
+    token_key = serializers.CharField()
+    user = serializers.CharField(source="user.username")
+    created = serializers.DateTimeField()
+    expiry = serializers.DateTimeField(allow_null=True)
+    current = serializers.SerializerMethodField()
+
+    def get_current(self, token) -> bool:
+        auth = self.context["request"].auth
+        return getattr(auth, "digest", None) == token.digest
+
+
+class TokenListApi(ListAPIView):
+    """Your live tokens (an admin sees everyone's, or one user's with ?user=)."""
+
+    permission_classes = [IsAuthenticated]
+    serializer_class = TokenOutput
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return AuthToken.objects.none()
+        return token_list_for(user=self.request.user, owner_username=self.request.GET.get("user"))
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("user", str, description="Admins only: one user's tokens."),
+        ],
+        summary="List API tokens",
+    )
+    def get(self, request, *args, **kwargs):
+        return super().get(request, *args, **kwargs)
+
+
+class TokenRevokeApi(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(
+        responses={204: None, 404: OpenApiResponse(description="No such token of yours")},
+        summary="Revoke an API token (yours; an admin's may be anyone's)",
+    )
+    def delete(self, request, token_key: str):
+        if not token_revoke(user=request.user, token_key=token_key):
+            raise NotFound("No token of yours has this key.")
+        return Response(status=status.HTTP_204_NO_CONTENT)
 
 
 class ObjectResolveApi(APIView):

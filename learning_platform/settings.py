@@ -7,6 +7,7 @@ ALLOWED_HOSTS.
 """
 
 import os
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -50,7 +51,8 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "rest_framework",
-    "rest_framework.authtoken",
+    "knox",
+    "axes",
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
@@ -65,6 +67,7 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "learning_platform.middleware.RequestBodyCapMiddleware",
+    "learning_platform.middleware.RequestTextMiddleware",
     "learning_platform.middleware.DatabaseUnavailableMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -73,6 +76,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "concepts.revisions.RevisionMiddleware",
+    # Last, as django-axes asks: turns a locked-out admin sign-in into a 429.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "learning_platform.urls"
@@ -121,6 +126,30 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
 ]
 LOGIN_URL = "/admin/login/"
+# django-axes counts failed sign-ins in the database, so every web process sees the same
+# counters: after AXES_FAILURE_LIMIT failures the account, and separately the client address,
+# are locked out (429) for the cool-off time. A success resets the account's count.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = int(os.environ.get("AXES_FAILURE_LIMIT", 10))
+AXES_COOLOFF_TIME = timedelta(minutes=int(os.environ.get("AXES_COOLOFF_MINUTES", 15)))
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_RESET_ON_SUCCESS = True
+AXES_HTTP_RESPONSE_CODE = 429
+AXES_LOCKOUT_CALLABLE = "learning_platform.errors.lockout_response"
+# Behind a reverse proxy every request comes from the proxy's address: name how many proxies
+# add to X-Forwarded-For, or the client lockout would lock everyone out at once.
+TRUSTED_PROXY_COUNT = int(os.environ.get("TRUSTED_PROXY_COUNT", 0))
+AXES_CLIENT_IP_CALLABLE = "learning_platform.tokens.client_ip"
+# API tokens (django-rest-knox): stored as digests, expiring, several per user, revocable.
+REST_KNOX = {
+    "TOKEN_TTL": timedelta(hours=int(os.environ.get("API_TOKEN_TTL_HOURS", 12))),
+    "AUTH_HEADER_PREFIX": "Token",
+    "AUTO_REFRESH": False,
+}
+API_TOKEN_LIMIT_PER_USER = int(os.environ.get("API_TOKEN_LIMIT_PER_USER", 20))
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"
@@ -148,6 +177,11 @@ REQUEST_BODY_MAX_BYTES = int(os.environ.get("REQUEST_BODY_MAX_BYTES", 2 * 1024 *
 DATA_UPLOAD_MAX_MEMORY_SIZE = REQUEST_BODY_MAX_BYTES
 FILE_UPLOAD_MAX_MEMORY_SIZE = REQUEST_BODY_MAX_BYTES
 SNAPSHOT_MAX_BYTES = int(os.environ.get("SNAPSHOT_MAX_BYTES", 20 * 1024 * 1024))
+# Multipart requests to these paths carry a snapshot file: capped by SNAPSHOT_MAX_BYTES instead.
+SNAPSHOT_UPLOAD_PATHS = [
+    r"^/admin/concepts/sourcesnapshot/",
+    r"^/api/v1/sources/[^/]+/snapshots?/",
+]
 
 # Security (production) ------------------------------------------------------------------------
 SESSION_COOKIE_HTTPONLY = True
@@ -168,10 +202,16 @@ if not DEBUG:
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         # Token first: its WWW-Authenticate header makes an anonymous request a 401, not a 403.
-        "rest_framework.authentication.TokenAuthentication",
+        "knox.auth.TokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticatedOrReadOnly"],
+    # Depth, NaN and text the database cannot store are refused with a 400 (see parsers.py).
+    "DEFAULT_PARSER_CLASSES": [
+        "learning_platform.parsers.SafeJSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     "DEFAULT_PAGINATION_CLASS": "learning_platform.pagination.Pagination",
     "PAGE_SIZE": 20,
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
@@ -184,7 +224,11 @@ REST_FRAMEWORK = {
     "DEFAULT_THROTTLE_RATES": {
         "learner-writes": os.environ.get("LEARNER_WRITE_RATE", "120/min"),
         "demo-submissions": os.environ.get("DEMO_SUBMISSION_RATE", "60/min"),
+        "sign-in-client": os.environ.get("SIGN_IN_CLIENT_RATE", "20/min"),
+        "sign-in-account": os.environ.get("SIGN_IN_ACCOUNT_RATE", "10/min"),
+        "claim-verifications": os.environ.get("CLAIM_VERIFICATION_RATE", "30/min"),
     },
+    "NUM_PROXIES": TRUSTED_PROXY_COUNT or None,
     "STRICT_JSON": True,
     "COERCE_DECIMAL_TO_STRING": False,
 }

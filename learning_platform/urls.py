@@ -7,6 +7,8 @@ from . import api
 api_v1 = [
     path("", api.ApiRootApi.as_view(), name="api-root"),
     path("auth/token/", api.TokenObtainApi.as_view(), name="auth-token"),
+    path("auth/tokens/", api.TokenListApi.as_view(), name="auth-tokens"),
+    path("auth/tokens/<str:token_key>/", api.TokenRevokeApi.as_view(), name="auth-token-revoke"),
     re_path(r"^objects/(?P<key>.+)$", api.ObjectResolveApi.as_view(), name="object-resolve"),
     path("", include("concepts.urls")),
     path("", include("claims.urls")),

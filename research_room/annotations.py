@@ -19,6 +19,7 @@ from typing import Any
 from urllib.parse import quote, unquote, urlsplit
 
 from learning_platform.objects import split_key
+from learning_platform.parsers import JsonContentError, json_loads_checked
 
 from .models import (
     IMPORT_MAX_ANNOTATIONS,
@@ -178,7 +179,9 @@ def _split_document(text: str) -> list[tuple[str, Any]]:
     if not text.strip():
         raise AnnotationFileError({"file": {"body": ["The file is empty."]}})
     try:
-        data = json.loads(text)
+        data = json_loads_checked(text)
+    except JsonContentError as exc:
+        raise AnnotationFileError({"file": {exc.path or "json": [exc.message]}}) from None
     except json.JSONDecodeError as exc:
         lines = text.splitlines()
         if exc.msg == "Extra data" and len(lines) > 1:
@@ -217,7 +220,11 @@ def _split_lines(lines: list[str]) -> list[tuple[str, Any]]:
         if not line.strip():
             continue
         try:
-            pairs.append((f"line {number}", json.loads(line)))
+            pairs.append((f"line {number}", json_loads_checked(line)))
+        except JsonContentError as exc:
+            raise AnnotationFileError(
+                {f"line {number}": {exc.path or "json": [exc.message]}}
+            ) from None
         except json.JSONDecodeError as exc:
             raise AnnotationFileError(
                 {f"line {number}": {"json": [f"Not valid JSON: {exc.msg} (column {exc.colno})."]}}

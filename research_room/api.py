@@ -146,7 +146,7 @@ class DraftDetailOutput(DraftOutput):
 
 
 def _detail(draft: ResearchDraft, request) -> dict:
-    state = selectors.draft_anchor_state(draft=draft)
+    state = selectors.draft_anchor_state(draft=draft, user=request.user)
     for name, value in state.to_dict().items():
         setattr(draft, name, value)
     return DraftDetailOutput(draft, context={"request": request}).data
@@ -294,7 +294,9 @@ class DraftHandoffApi(ResearchRoomApi):
     @extend_schema(responses=Output, summary="The grounded handoff text for a draft")
     def get(self, request, draft_id):
         draft = _owned_draft(request, draft_id)
-        handoff = selectors.draft_handoff(draft=draft, base_url=request.build_absolute_uri("/"))
+        handoff = selectors.draft_handoff(
+            draft=draft, user=request.user, base_url=request.build_absolute_uri("/")
+        )
         return Response(self.Output(handoff).data)
 
 
@@ -390,8 +392,10 @@ class DraftImportApi(ResearchRoomApi):
 # Practice loop --------------------------------------------------------------------------------
 
 
-def _concept(area: str, slug: str):
-    concept = services.practice_concept_resolve(concept_key=f"concept:{area}/{slug}")
+def _concept(request, area: str, slug: str):
+    concept = services.practice_concept_resolve(
+        concept_key=f"concept:{area}/{slug}", user=request.user
+    )
     if concept is None:
         raise Http404(f"No concept has the key concept:{area}/{slug}.")
     return concept
@@ -458,13 +462,15 @@ class PracticeStateApi(ResearchRoomApi):
 
     @extend_schema(responses=Output, summary="Your practice loop for a concept")
     def get(self, request, area: str, slug: str):
-        state = selectors.practice_state(owner=request.user, concept=_concept(area, slug))
+        state = selectors.practice_state(owner=request.user, concept=_concept(request, area, slug))
         return Response(self.Output(state, context={"request": request}).data)
 
 
 def _demo_state(request, concept, key: str | None):
     if key:
-        return services.practice_demo_state_resolve(concept=concept, demo_state=key)
+        return services.practice_demo_state_resolve(
+            concept=concept, demo_state=key, user=request.user
+        )
     return selectors.practice_default_demo_state(concept=concept)
 
 
@@ -500,7 +506,7 @@ class PracticePredictionApi(ResearchRoomApi):
         summary="Commit a prediction before the result is revealed",
     )
     def post(self, request, area: str, slug: str):
-        concept = _concept(area, slug)
+        concept = _concept(request, area, slug)
         data = self.Input(data=request.data)
         data.is_valid(raise_exception=True)
         values = dict(data.validated_data)
@@ -544,7 +550,7 @@ class PracticeRevealApi(ResearchRoomApi):
         summary="Reveal the demo's result beside your prediction",
     )
     def post(self, request, area: str, slug: str):
-        concept = _concept(area, slug)
+        concept = _concept(request, area, slug)
         data = self.Input(data=request.data)
         data.is_valid(raise_exception=True)
         demo_state = _demo_state(request, concept, data.validated_data.get("demo_state"))
@@ -597,7 +603,7 @@ class PracticeHintRevealApi(ResearchRoomApi):
 
     @extend_schema(request=Input, responses=Output, summary="Reveal the next hint")
     def post(self, request, area: str, slug: str):
-        concept = _concept(area, slug)
+        concept = _concept(request, area, slug)
         data = self.Input(data=request.data)
         data.is_valid(raise_exception=True)
         hint, progress = services.practice_hint_reveal(
@@ -632,7 +638,7 @@ class PracticeReadinessApi(ResearchRoomApi):
         return self._set(request, area, slug, partial=True)
 
     def _set(self, request, area: str, slug: str, *, partial: bool):
-        concept = _concept(area, slug)
+        concept = _concept(request, area, slug)
         data = self.Input(data=request.data, partial=partial)
         data.is_valid(raise_exception=True)
         progress = services.practice_readiness_set(

@@ -10,7 +10,7 @@ from django.core.exceptions import ValidationError
 from django.db.models import Q, QuerySet
 
 from concepts.selectors import concept_diff_path, concept_revision_of_key
-from learning_platform.objects import ResolvedObject, object_resolve
+from learning_platform.objects import ResolvedObject, object_resolve, object_resolve_for
 
 from .annotations import collection_from_drafts
 from .handoff import concept_of, context_line, demo_state_key, handoff_text
@@ -80,9 +80,10 @@ class AnchorState:
         }
 
 
-def draft_anchor_state(*, draft: ResearchDraft) -> AnchorState:
-    """Whether the anchored object is still the one the draft was written against."""
-    resolved = object_resolve(draft.anchor_key)
+def draft_anchor_state(*, draft: ResearchDraft, user) -> AnchorState:
+    """Whether the anchored object is still the one the draft was written against, as the
+    draft's owner may see it: an object since unpublished no longer resolves for a learner."""
+    resolved = object_resolve_for(draft.anchor_key, user)
     current = resolved.version if resolved is not None else None
     changed = current != draft.anchor_version
     diff_url = None
@@ -105,9 +106,9 @@ def draft_anchor_state(*, draft: ResearchDraft) -> AnchorState:
     )
 
 
-def draft_handoff(*, draft: ResearchDraft, base_url: str) -> dict[str, Any]:
+def draft_handoff(*, draft: ResearchDraft, user, base_url: str) -> dict[str, Any]:
     """The grounded handoff for a draft: the object as it is now, and the draft as stored."""
-    state = draft_anchor_state(draft=draft)
+    state = draft_anchor_state(draft=draft, user=user)
     resolved = state.resolved
     concept = concept_of(resolved) if resolved is not None else None
     changed_note = ""

@@ -9,7 +9,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from concepts.selectors import concept_revision_of_key
-from learning_platform.objects import ResolvedObject, object_resolve, object_resolve_for
+from learning_platform.objects import ResolvedObject, object_resolve_for
 
 from .annotations import AnnotationFileError, ParsedAnnotation, draft_uuid_from_id
 from .handoff import evidence_prefill, resolution_prefill
@@ -261,8 +261,9 @@ def draft_import(*, owner: AbstractBaseUser, annotations: list[ParsedAnnotation]
 # Practice loop --------------------------------------------------------------------------------
 
 
-def practice_concept_resolve(*, concept_key: str) -> ResolvedObject | None:
-    resolved = object_resolve(concept_key)
+def practice_concept_resolve(*, concept_key: str, user) -> ResolvedObject | None:
+    """The concept to practise, if this user may see it: no practice on unpublished work."""
+    resolved = object_resolve_for(concept_key, user)
     return resolved if resolved is not None and resolved.kind == "concept" else None
 
 
@@ -273,9 +274,11 @@ def _progress(*, owner: AbstractBaseUser, concept_key: str) -> PracticeProgress:
     return progress
 
 
-def practice_demo_state_resolve(*, concept: ResolvedObject, demo_state: str) -> ResolvedObject:
+def practice_demo_state_resolve(
+    *, concept: ResolvedObject, demo_state: str, user
+) -> ResolvedObject:
     """The demo state a prediction is about: one of this concept's, by its canonical key."""
-    resolved = object_resolve(demo_state)
+    resolved = object_resolve_for(demo_state, user)
     if resolved is None or resolved.kind != "demo-state":
         raise ValidationError({"demo_state": [f"No demo state has the key {demo_state!r}."]})
     if resolved.concept_key and resolved.concept_key != concept.key:

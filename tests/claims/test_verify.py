@@ -130,7 +130,8 @@ def test_only_editors_and_reviewers_verify(demo_claim, learner_client, anon_clie
 
 
 def test_verification_goes_stale_when_the_claim_changes(demo_claim, reviewer_client):
-    """Editing the claim after verification marks the verification stale."""
+    """Editing the claim after verification marks the verification stale, and verifying the
+    changed claim appends a new verification (201)."""
     url = f"/api/v1/claims/{demo_claim.pk}/verify/"
     _run_witnesses(reviewer_client.post(url))
     reviewer_client.post(url)
@@ -138,6 +139,8 @@ def test_verification_goes_stale_when_the_claim_changes(demo_claim, reviewer_cli
     demo_claim.save()
     shown = reviewer_client.get(f"/api/v1/claims/{demo_claim.pk}/").json()
     assert shown["latest_verification"]["stale"] is True
+    assert reviewer_client.post(url).status_code == 201
+    assert ClaimVerification.objects.count() == 2
 
 
 def test_saving_a_stale_copy_of_a_claim_keeps_its_review_and_verification(
@@ -154,3 +157,27 @@ def test_saving_a_stale_copy_of_a_claim_keeps_its_review_and_verification(
     stale_copy.refresh_from_db()
     assert stale_copy.latest_review_id == review.pk
     assert stale_copy.latest_verification_id is not None
+
+
+def test_verifying_again_with_nothing_changed_adds_no_row(demo_claim, reviewer_client):
+    """A repeated POST answers the latest verification (200) instead of appending a copy."""
+    url = f"/api/v1/claims/{demo_claim.pk}/verify/"
+    _run_witnesses(reviewer_client.post(url))
+    first = reviewer_client.post(url)
+    repeats = [reviewer_client.post(url) for _ in range(5)]
+    assert first.status_code == 201
+    assert {answer.status_code for answer in repeats} == {200}
+    assert {answer.json()["id"] for answer in repeats} == {first.json()["id"]}
+    assert ClaimVerification.objects.count() == 1
+
+
+def test_verify_is_throttled_per_user(demo_claim, reviewer_client, monkeypatch):
+    """POSTs beyond the claim-verifications rate are refused with 429."""
+    from django.core.cache import cache
+    from rest_framework.throttling import ScopedRateThrottle
+
+    monkeypatch.setitem(ScopedRateThrottle.THROTTLE_RATES, "claim-verifications", "3/min")
+    cache.clear()
+    url = f"/api/v1/claims/{demo_claim.pk}/verify/"
+    statuses = [reviewer_client.post(url).status_code for _ in range(4)]
+    assert statuses[:3] == [202, 202, 202] and statuses[3] == 429

@@ -190,9 +190,9 @@ def test_detail_objects_have_keys_and_the_demo_its_defaults(loaded, anon_client)
     assert len(demo["params"]["pairs"]) == 5
 
 
-def test_detail_learning_map(loaded, anon_client):
-    """Before / now / next with notes; "3 prerequisites · 3 next concepts · 1 related link"."""
-    learning_map = anon_client.get(RLHF_URL).json()["learning_map"]
+def test_detail_learning_map(loaded, editor_client):
+    """An editor's map: "3 prerequisites · 3 next concepts · 1 related link", with notes."""
+    learning_map = editor_client.get(RLHF_URL).json()["learning_map"]
     assert learning_map["counts"] == {"prerequisites": 3, "next_concepts": 3, "related_links": 1}
     assert learning_map["counts_label"] == "3 prerequisites · 3 next concepts · 1 related link"
     assert learning_map["before"][0]["title"] == "Maximum Likelihood"

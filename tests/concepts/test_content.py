@@ -82,7 +82,11 @@ def test_equations_are_latex_sources_placed_verbatim_in_the_math_section(loaded)
     displays the page's LaTeX verbatim."""
     seed = SEED.read_text(encoding="utf-8")
     stored = Section.objects.get(concept__slug="rlhf", kind="math")
-    math = next(s for s in concept_page(concept=stored.concept)["sections"] if s["kind"] == "math")
+    math = next(
+        s
+        for s in concept_page(concept=stored.concept, user=None)["sections"]
+        if s["kind"] == "math"
+    )
     equations = ConceptObject.objects.filter(concept__slug="rlhf", kind="equation")
     anchors = set(equations.values_list("anchor", flat=True))
     assert {
@@ -114,7 +118,9 @@ def test_code_witness_is_the_page_code_verbatim(loaded):
     assert code.body in seed
     section = Section.objects.get(concept__slug="rlhf", kind="code")
     assert section.body.startswith("{{code:reward-model-and-policy}}\n")
-    served = next(s for s in concept_page(concept=code.concept)["sections"] if s["kind"] == "code")
+    served = next(
+        s for s in concept_page(concept=code.concept, user=None)["sections"] if s["kind"] == "code"
+    )
     assert f"```python\n{code.body}```" in served["body"]
 
 

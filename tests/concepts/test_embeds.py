@@ -67,7 +67,7 @@ def test_editing_the_equation_in_its_one_place_changes_the_served_math(loaded):
     equation = ConceptObject.objects.get(anchor="reward-gap", kind="equation")
     equation.body = r"\Delta = \sigma(2\Delta)"
     equation.save()
-    page = concept_page(concept=equation.concept)
+    page = concept_page(concept=equation.concept, user=None)
     math = next(section for section in page["sections"] if section["kind"] == "math")
     assert "$$\n\\Delta = \\sigma(2\\Delta)\n$$" in math["body"]
     assert "{{equation:reward-gap}}" in math["body_source"]

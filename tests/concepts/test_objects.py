@@ -1,6 +1,6 @@
 import pytest
 
-from concepts.models import ConceptObject, Section
+from concepts.models import Concept, ConceptObject, Section
 from learning_platform.objects import object_resolve
 
 from .factories import ConceptFactory, ConceptObjectFactory, SourceFactory
@@ -14,6 +14,7 @@ def resolve(client, key: str):
 
 def test_concept_resolves_with_the_research_context(loaded, anon_client):
     """A concept key gives its title, URL, version and the evidence the research room needs."""
+    Concept.objects.update(status=Concept.Status.PUBLISHED)  # neighbours show once published
     response = resolve(anon_client, "concept:alignment/rlhf")
     assert response.status_code == 200
     body = response.json()

@@ -28,12 +28,13 @@ def test_catalogue_lists_every_kind_with_schema_defaults_and_caps(anon_client):
     kl = entries["kl-policy"]
     assert kl["defaults"]["beta"] == 0.7 and kl["defaults"]["shift"] == 10.0
     assert kl["defaults"]["pairs"] == [[0, 1], [0, 2], [2, 1], [3, 1], [0, 3]]
-    assert kl["parameters"]["properties"]["beta"]["exclusiveMinimum"] == 0.0
+    assert kl["parameters"]["properties"]["beta"]["minimum"] == 1e-9
     assert kl["caps"] == {
         "max_K": 1000,
         "max_pairs": 100_000,
         "max_pairs_page_method": 5000,
         "max_sweep_points": 200,
+        "min_beta": 1e-9,
     }
     assert kl["runs_url"].endswith(RUNS)
 

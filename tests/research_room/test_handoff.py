@@ -17,7 +17,7 @@ QUESTION = f"What is the smallest example that makes {RLHF_TITLE} click without 
 def test_concept_handoff_has_the_page_shape(learner, rlhf):
     """A concept draft's handoff is the page's "Grounded AI handoff", line for line."""
     draft = services.draft_create(owner=learner, anchor="concept:alignment/rlhf", question=QUESTION)
-    text = draft_handoff(draft=draft, base_url=BASE)["text"]
+    text = draft_handoff(draft=draft, user=draft.owner, base_url=BASE)["text"]
     assert text.splitlines() == [
         "I am working in the learning platform's research room.",
         f"Object: concept - {RLHF_TITLE}",
@@ -47,7 +47,7 @@ def test_concept_handoff_has_the_page_shape(learner, rlhf):
 def test_handoff_names_the_platforms_own_research_room(learner, rlhf):
     """The handoff opens with the platform's own research room, by its own name."""
     draft = services.draft_create(owner=learner, anchor="concept:alignment/rlhf", question="Why?")
-    text = draft_handoff(draft=draft, base_url=BASE)["text"]
+    text = draft_handoff(draft=draft, user=draft.owner, base_url=BASE)["text"]
     assert text.startswith(f"I am working in {PLATFORM_ROOM}.")
     assert "reading room" not in text
 
@@ -61,7 +61,7 @@ def test_equation_handoff_names_kind_title_and_concept_context(learner, rlhf):
         note="Shift invariance again.",
         next_action="Re-derive σ(Δ).",
     )
-    lines = draft_handoff(draft=draft, base_url=BASE)["text"].splitlines()
+    lines = draft_handoff(draft=draft, user=draft.owner, base_url=BASE)["text"].splitlines()
     assert lines[1] == "Object: equation - Reward gap"
     assert lines[2] == "Object key: equation:alignment/rlhf#reward-gap"
     assert lines[3] == f"Context: Alignment · {RLHF_TITLE}"
@@ -76,7 +76,7 @@ def test_handoff_says_when_the_anchored_object_changed(learner, rlhf):
     )
     rlhf.equation.body = r"\Delta = r(y_w) - r(y_l) + 0"
     rlhf.equation.save()
-    handoff = draft_handoff(draft=draft, base_url=BASE)
+    handoff = draft_handoff(draft=draft, user=draft.owner, base_url=BASE)
     assert handoff["anchor_changed"] is True
     assert handoff["anchor_version"] == draft.anchor_version
     assert handoff["anchor_current_version"] == rlhf.equation.content_hash
@@ -91,7 +91,7 @@ def test_handoff_of_a_vanished_object_quotes_the_stored_title(learner, rlhf):
         question="?",
     )
     rlhf.misconception.delete()
-    handoff = draft_handoff(draft=draft, base_url=BASE)
+    handoff = draft_handoff(draft=draft, user=draft.owner, base_url=BASE)
     assert handoff["anchor_resolves"] is False
     assert handoff["anchor_changed"] is True
     assert "Object: misconception - KL prevents reward hacking" in handoff["text"]

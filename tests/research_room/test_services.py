@@ -160,18 +160,22 @@ def test_migration_supplies_the_rlhf_hints(db):
 
 
 def _concept():
-    return services.practice_concept_resolve(concept_key=CONCEPT)
+    return services.practice_concept_resolve(concept_key=CONCEPT, user=None)
 
 
 def test_a_prediction_is_committed_once_per_state_however_spelled(learner, rlhf):
     """The same state spelled differently (0.7 vs 0.70) is still the state already predicted."""
     concept = _concept()
-    state = services.practice_demo_state_resolve(concept=concept, demo_state=rlhf.demo_state)
+    state = services.practice_demo_state_resolve(
+        concept=concept, demo_state=rlhf.demo_state, user=None
+    )
     services.practice_prediction_commit(
         owner=learner, concept=concept, demo_state=state, text="Candidate 0 gains."
     )
     respelled = services.practice_demo_state_resolve(
-        concept=concept, demo_state="demo-state:alignment/rlhf#kl-policy?shift=10.0&beta=0.70"
+        concept=concept,
+        demo_state="demo-state:alignment/rlhf#kl-policy?shift=10.0&beta=0.70",
+        user=None,
     )
     with pytest.raises(services.PracticeRuleError, match="cannot be changed"):
         services.practice_prediction_commit(
@@ -206,5 +210,5 @@ def test_a_demo_state_of_another_concept_is_refused(learner, rlhf):
     """A prediction's demo state must belong to the concept it is about."""
     dpo = object_resolve("concept:alignment/dpo")
     with pytest.raises(ValidationError) as error:
-        services.practice_demo_state_resolve(concept=dpo, demo_state=rlhf.demo_state)
+        services.practice_demo_state_resolve(concept=dpo, demo_state=rlhf.demo_state, user=None)
     assert "demo_state" in error.value.message_dict

@@ -7,12 +7,10 @@ validation error (400) or the action's own answer, never a 401/403 - and never a
 
 import pytest
 from django.core.cache import cache
-from django.core.management import call_command
 from django.db import transaction
 from rest_framework.test import APIClient
 
-from claims.models import Claim
-from concepts.models import Concept, SourceSnapshot
+from .routes import documented_operations, fill_path
 
 ROLES = ("anonymous", "learner", "other_learner", "reviewer", "editor", "admin")
 VERBS = ("GET", "POST", "PUT", "PATCH", "DELETE")
@@ -65,7 +63,6 @@ def role_gated(allowed: tuple[str, ...], **answers: int) -> dict[str, dict[str, 
     return matrix
 
 
-SOURCE_KEY = "christiano-2017-human-preferences"
 REVIEW_WRITERS = ("reviewer", "admin")
 CONTENT_WRITERS = ("editor", "admin")
 VERIFIERS = ("reviewer", "editor", "admin")
@@ -73,6 +70,8 @@ VERIFIERS = ("reviewer", "editor", "admin")
 MATRIX = {
     "/api/v1/": public_read(),
     "/api/v1/auth/token/": {verb: everyone(400 if verb == "POST" else 405) for verb in VERBS},
+    "/api/v1/auth/tokens/": signed_in_only(get=200),
+    "/api/v1/auth/tokens/{token_key}/": signed_in_only(delete=404),  # no such token
     "/api/v1/concepts/": public_read(),
     "/api/v1/concepts/{area}/{slug}/": public_read(),
     "/api/v1/concepts/{area}/{slug}/learning-path/": public_read(),
@@ -115,48 +114,9 @@ MATRIX = {
 }
 
 
-@pytest.fixture
-def world(learner, other_learner, reviewer, editor, admin_user):
-    call_command("load_content", verbosity=0)
-    cache.clear()
-    owner = APIClient()
-    owner.force_authenticate(learner)
-    draft = owner.post(
-        "/api/v1/research-room/drafts/",
-        {"anchor": "concept:alignment/rlhf", "question": "Why does a shift not matter?"},
-        format="json",
-    ).json()["id"]
-    run = owner.post("/api/v1/demos/kl-policy/runs/", {}, format="json").json()["id"]
-    claim = Claim.objects.get()
-    return {
-        "users": {
-            "anonymous": None,
-            "learner": learner,
-            "other_learner": other_learner,
-            "reviewer": reviewer,
-            "editor": editor,
-            "admin": admin_user,
-        },
-        "ids": {
-            "area": "alignment",
-            "slug": "rlhf",
-            "revision": Concept.objects.get(slug="rlhf").revision_hash,
-            "sha256": SourceSnapshot.objects.filter(source__key=SOURCE_KEY).first().sha256,
-            "kind": "kl-policy",
-            "draft_id": draft,
-            "run_id": run,
-            "claim_id": claim.pk,
-            "review_id": claim.latest_review_id,
-        },
-    }
-
-
 def test_the_schema_and_the_matrix_list_the_same_routes():
     """A route added to the API must be added to the matrix (and the other way round)."""
-    from drf_spectacular.generators import SchemaGenerator
-
-    schema = SchemaGenerator().get_schema(request=None, public=True)
-    documented = set(schema["paths"])
+    documented = {path for path, _, _ in documented_operations()}
     assert documented == set(MATRIX), sorted(documented ^ set(MATRIX))
 
 
@@ -165,8 +125,7 @@ def test_every_route_role_and_verb_answers_its_documented_status(world):
     """The whole permissions matrix, cell by cell."""
     mismatches = []
     for template, verbs in MATRIX.items():
-        key = "concept:alignment/rlhf" if "/objects/" in template else SOURCE_KEY
-        path = template.format(key=key, **world["ids"])
+        path = fill_path(template, world["ids"])
         for verb, expected in verbs.items():
             for role, status in expected.items():
                 client = APIClient()

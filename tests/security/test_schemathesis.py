@@ -11,7 +11,7 @@ import schemathesis
 from django.core.signals import request_finished, request_started
 from django.db import close_old_connections
 from hypothesis import HealthCheck, settings
-from rest_framework.authtoken.models import Token
+from knox.models import AuthToken
 from schemathesis.checks import (
     content_type_conformance,
     not_a_server_error,
@@ -47,8 +47,8 @@ def role_headers(request):
     if request.param == "anonymous":
         return {}
     user = request.getfixturevalue(request.param)
-    token, _ = Token.objects.get_or_create(user=user)
-    return {"Authorization": f"Token {token.key}"}
+    _, token = AuthToken.objects.create(user=user)
+    return {"Authorization": f"Token {token}"}
 
 
 @pytest.mark.django_db
