@@ -28,7 +28,14 @@ from learning_platform.permissions import IsEditor
 
 from .embeds import embed_expand, embedded_objects
 from .models import Concept, ConceptRevision, Source
-from .revisions import CHANGE_CHOICES, content_diff, item_key_of_object, revision_get, revision_list
+from .revisions import (
+    CHANGE_CHOICES,
+    content_diff,
+    content_visible,
+    item_key_of_object,
+    revision_get,
+    revision_list,
+)
 from .selectors import (
     concept_by_path,
     concept_get,
@@ -694,7 +701,7 @@ class ConceptRevisionDetailApi(APIView):
     def get(self, request, area: str, slug: str, revision: str):
         concept = _concept_or_404(request, area, slug)
         found = _revision_or_404(concept, revision)
-        content = found.content
+        content = content_visible(found.content, user=request.user)
         objects = embedded_objects(content.get("objects", {}).values())
         found.revision_content = content
         found.revision_sections = [
@@ -756,8 +763,8 @@ class ConceptDiffApi(APIView):
         old_content = _revision_or_404(concept, old_hash).content if old_hash else {}
         item = request.query_params.get("object") or ""
         changes = content_diff(
-            old_content,
-            new.content,
+            content_visible(old_content, user=request.user),
+            content_visible(new.content, user=request.user),
             old_label=(old_hash or "")[:12] or "empty",
             new_label=new.hash[:12],
             only=[item_key_of_object(item)] if item else None,

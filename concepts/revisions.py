@@ -237,6 +237,35 @@ def concept_content(concept: Concept) -> dict[str, Any]:
     }
 
 
+def content_visible(content: dict[str, Any], *, user) -> dict[str, Any]:
+    """A revision's content as ``user`` may see it: edges and related links to concepts that
+    are not published now are left out for readers who may not see unpublished work."""
+    from .selectors import concept_sees_unpublished
+
+    if concept_sees_unpublished(user):
+        return content
+    paths = {
+        path
+        for group in ("prerequisites", "next", "related")
+        for path in (content.get(group) or {})
+        if "/" in path and "://" not in path
+    }
+    published = {
+        f"{area}/{slug}"
+        for area, slug in Concept.objects.filter(
+            status=Concept.Status.PUBLISHED, area__in={p.split("/")[0] for p in paths}
+        ).values_list("area", "slug")
+    }
+    visible = dict(content)
+    for group in ("prerequisites", "next", "related"):
+        visible[group] = {
+            key: value
+            for key, value in (content.get(group) or {}).items()
+            if key in published or "://" in key
+        }
+    return visible
+
+
 def content_hash(content: dict[str, Any]) -> str:
     """SHA-256 over canonical JSON: sorted keys, no whitespace, UTF-8."""
     canonical = json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=False)

@@ -1,3 +1,5 @@
+import re
+
 import pytest
 from django.core.management import call_command
 from django.test import Client
@@ -176,8 +178,8 @@ def _noisy(text: str, kind: str) -> str:
 
     if kind == "crlf":  # what a textarea sends
         return text.replace("\r\n", "\n").replace("\n", "\r\n")
-    if kind == "trailing":
-        return "\n".join(line + "  \t" for line in text.split("\n"))
+    if kind == "trailing":  # spaces before each line ending, whichever it is
+        return re.sub(r"(\r?\n)", r"  \t\1", text)
     if kind == "nfd":
         return unicodedata.normalize("NFD", text)
     if kind == "final-newlines":
@@ -205,3 +207,12 @@ def test_a_no_op_edit_through_the_service_door_never_changes_a_revision(notebook
     notebook.refresh_from_db()
     claim.refresh_from_db()
     assert (notebook.revision_hash, claim.fingerprint, claim.latest_review_fingerprint) == before
+
+
+def test_an_old_revision_leaves_out_unpublished_neighbours_for_learners(notebook, editor_client):
+    """The page as it was names draft neighbours to editors only, as the live page does."""
+    anonymous = Client().get(f"{RLHF}/revisions/{notebook.revision_hash}/").json()["content"]
+    edited = editor_client.get(f"{RLHF}/revisions/{notebook.revision_hash}/").json()["content"]
+    assert "statistics/maximum-likelihood" in edited["prerequisites"]
+    assert "statistics/maximum-likelihood" not in anonymous["prerequisites"]
+    assert anonymous["next"] == {} and "alignment/dpo" in edited["next"]
