@@ -6,12 +6,11 @@ review), and claims_with_links reads a page's sources, witnesses and reviews in 
 """
 
 from dataclasses import dataclass
-from urllib.parse import urlencode
 
 from django.db.models import Case, CharField, Count, F, Q, QuerySet, Value, When
-from django.urls import reverse
 
 from concepts.models import Concept
+from concepts.selectors import concept_diff_path
 from learning_platform.objects import ResolvedObject
 from learning_platform.roles import is_editor, is_reviewer
 
@@ -80,12 +79,13 @@ def claim_stale_reasons(*, claim: Claim) -> list[dict]:
     reasons = inputs_changed(review.fingerprint_inputs, claim.fingerprint_inputs)
     concept = claim.concept
     if review.concept_revision and concept.revision_hash:
-        base = reverse("concept-diff", kwargs={"area": concept.area, "slug": concept.slug})
         for reason in reasons:
-            query = {"from": review.concept_revision, "to": concept.revision_hash}
-            if reason["input"] == "witness":
-                query["object"] = reason["key"]
-            reason["diff_url"] = f"{base}?{urlencode(query)}"
+            reason["diff_url"] = concept_diff_path(
+                concept.key,
+                old=review.concept_revision,
+                new=concept.revision_hash,
+                object_key=reason["key"] if reason["input"] == "witness" else "",
+            )
     return reasons
 
 

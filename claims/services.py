@@ -11,10 +11,11 @@ from collections.abc import Iterable, Sequence
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import OuterRef, Prefetch, Subquery
+from django.db.models import Prefetch
 from django.utils import timezone
 
-from concepts.models import Concept, ConceptObject, Source, SourceSnapshot
+from concepts.models import Concept, ConceptObject, Source
+from concepts.selectors import snapshot_latest_sha
 from learning_platform.roles import is_reviewer
 
 from .chain import fingerprint_inputs, fingerprint_of_inputs, review_hash_of, sha256_json
@@ -37,20 +38,12 @@ SOURCE_VERDICTS = (ClaimReview.Verdict.SUBSTANTIVELY_REVIEWED, ClaimReview.Verdi
 # Fingerprints ---------------------------------------------------------------------------------
 
 
-def _latest_snapshot_sha() -> Subquery:
-    return Subquery(
-        SourceSnapshot.objects.filter(source=OuterRef("source"))
-        .order_by("-created_at", "-id")
-        .values("sha256")[:1]
-    )
-
-
 def _claims_with_fingerprint_inputs(claim_ids: Iterable[int]):
     return Claim.objects.filter(pk__in=list(claim_ids)).prefetch_related(
         Prefetch(
             "claim_sources",
             queryset=ClaimSource.objects.select_related("source").annotate(
-                snapshot_sha=_latest_snapshot_sha()
+                snapshot_sha=snapshot_latest_sha()
             ),
         ),
         Prefetch(

@@ -1,7 +1,6 @@
 """Concepts and sources over REST: one view per endpoint, input and output side by side."""
 
 import json
-from urllib.parse import urlencode
 
 import django_filters
 from django.http import FileResponse, HttpResponse, HttpResponseRedirect, JsonResponse
@@ -38,6 +37,7 @@ from .revisions import (
 )
 from .selectors import (
     concept_by_path,
+    concept_diff_path,
     concept_get,
     concept_learning_path,
     concept_list,
@@ -627,12 +627,6 @@ def _revision_or_404(concept: Concept, revision_hash: str) -> ConceptRevision:
     return revision
 
 
-def concept_diff_url(request, concept: Concept, old: str, new: str, item: str = "") -> str:
-    query = urlencode({"from": old, "to": new, **({"object": item} if item else {})})
-    path = reverse("concept-diff", kwargs={"area": concept.area, "slug": concept.slug})
-    return request.build_absolute_uri(f"{path}?{query}") if request else f"{path}?{query}"
-
-
 @extend_schema_serializer(component_name="ConceptRevision")
 class RevisionOutput(serializers.Serializer):
     number = serializers.IntegerField()
@@ -656,10 +650,10 @@ class RevisionOutput(serializers.Serializer):
     def get_diff_url(self, revision: ConceptRevision) -> str | None:
         if not revision.parent_hash:
             return None
-        concept = self.context["concept"]
-        return concept_diff_url(
-            self.context["request"], concept, revision.parent_hash, revision.hash
+        path = concept_diff_path(
+            self.context["concept"].key, old=revision.parent_hash, new=revision.hash
         )
+        return self.context["request"].build_absolute_uri(path)
 
 
 class ConceptRevisionListApi(ListAPIView):

@@ -23,7 +23,6 @@ from functools import partial
 from typing import Any
 
 from django.db import transaction
-from django.db.models import OuterRef, Subquery
 from django.db.models.signals import post_delete, post_save
 from django.utils import timezone
 
@@ -38,6 +37,7 @@ from .models import (
     Source,
     SourceSnapshot,
 )
+from .selectors import concept_sees_unpublished, snapshot_latest_sha
 
 Door = ConceptRevision.Door
 # How an item or an input differs between two states.
@@ -131,14 +131,6 @@ def concept_touched(concept_ids: Iterable[int | None]) -> None:
 # Canonical content ----------------------------------------------------------------------------
 
 
-def _latest_sha() -> Subquery:
-    return Subquery(
-        SourceSnapshot.objects.filter(source=OuterRef("source"))
-        .order_by("-created_at", "-id")
-        .values("sha256")[:1]
-    )
-
-
 def concept_content(concept: Concept) -> dict[str, Any]:
     """The page's canonical content as plain JSON data, in a fixed number of queries."""
     sections = list(
@@ -168,7 +160,7 @@ def concept_content(concept: Concept) -> dict[str, Any]:
     related = RelatedLink.objects.filter(concept=concept).values(
         "target__area", "target__slug", "url", "title", "note", "order"
     )
-    links = ConceptSource.objects.filter(concept=concept).annotate(sha=_latest_sha())
+    links = ConceptSource.objects.filter(concept=concept).annotate(sha=snapshot_latest_sha())
     links = links.select_related("source")
     return {
         "concept": {
@@ -240,8 +232,6 @@ def concept_content(concept: Concept) -> dict[str, Any]:
 def content_visible(content: dict[str, Any], *, user) -> dict[str, Any]:
     """A revision's content as ``user`` may see it: edges and related links to concepts that
     are not published now are left out for readers who may not see unpublished work."""
-    from .selectors import concept_sees_unpublished
-
     if concept_sees_unpublished(user):
         return content
     paths = {

@@ -161,6 +161,15 @@ def object_data(obj: ConceptObject, section_kinds: dict[int, str]) -> dict[str, 
     }
 
 
+def snapshot_latest_sha() -> Subquery:
+    """The sha256 of the newest snapshot of the row's ``source``, for ``annotate()``."""
+    return Subquery(
+        SourceSnapshot.objects.filter(source=OuterRef("source"))
+        .order_by("-created_at", "-id")
+        .values("sha256")[:1]
+    )
+
+
 def snapshots_latest(*, source_ids: Iterable[int]) -> dict[int, SourceSnapshot]:
     """The newest snapshot of each source, in one query."""
     source_ids = list(source_ids)
