@@ -20,7 +20,7 @@ from research_room.models import PracticeHint
 
 from . import ui
 
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
 CONTENT_MODELS = (
     Concept,
