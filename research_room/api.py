@@ -443,6 +443,8 @@ class PracticeStateApi(ResearchRoomApi):
     class Output(serializers.Serializer):
         concept = serializers.CharField()
         title = serializers.CharField()
+        heading = serializers.CharField(help_text="The concept's Practice Loop heading.")
+        prompt = serializers.CharField(help_text="What to predict before touching the demo.")
         demo_state = serializers.CharField(allow_null=True)
         prediction = PredictionOutput(allow_null=True)
         predictions = PredictionOutput(many=True)
@@ -451,10 +453,21 @@ class PracticeStateApi(ResearchRoomApi):
             {
                 "available": serializers.IntegerField(),
                 "revealed": serializers.IntegerField(),
+                "teasers": inline_serializer(
+                    "PracticeHintTeaser",
+                    {"number": serializers.IntegerField(), "teaser": serializers.CharField()},
+                    many=True,
+                    help_text="Every hint's teaser, revealed or not.",
+                ),
                 "items": inline_serializer(
                     "PracticeHintText",
-                    {"number": serializers.IntegerField(), "text": serializers.CharField()},
+                    {
+                        "number": serializers.IntegerField(),
+                        "teaser": serializers.CharField(),
+                        "text": serializers.CharField(),
+                    },
                     many=True,
+                    help_text="The hints revealed so far.",
                 ),
             },
         )
@@ -597,6 +610,7 @@ class PracticeHintRevealApi(ResearchRoomApi):
     @extend_schema_serializer(component_name="PracticeHintReveal")
     class Output(serializers.Serializer):
         number = serializers.IntegerField()
+        teaser = serializers.CharField()
         text = serializers.CharField()
         hints_revealed = serializers.IntegerField()
         hints_available = serializers.IntegerField()
@@ -614,7 +628,8 @@ class PracticeHintRevealApi(ResearchRoomApi):
             self.Output(
                 {
                     "number": hint.number,
-                    "text": hint.text,
+                    "teaser": hint.teaser,
+                    "text": hint.body,
                     "hints_revealed": progress.hints_revealed,
                     "hints_available": available,
                 }

@@ -9,12 +9,12 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.db.models import Q, QuerySet
 
-from concepts.selectors import concept_diff_path, concept_revision_of_key
+from concepts.selectors import concept_diff_path, concept_revision_of_key, practice_hints_of
 from learning_platform.objects import ResolvedObject, object_resolve, object_resolve_for
 
 from .annotations import collection_from_drafts
 from .handoff import concept_of, context_line, demo_state_key, handoff_text
-from .models import HINT_COUNT, PracticeHint, PracticePrediction, PracticeProgress, ResearchDraft
+from .models import PracticePrediction, PracticeProgress, ResearchDraft
 
 SEARCH_MAX = 200
 
@@ -176,7 +176,7 @@ def practice_prediction_get(
 
 
 def practice_hint_count(*, concept_key: str) -> int:
-    return PracticeHint.objects.filter(concept_key=concept_key).count()
+    return practice_hints_of(concept_key).count()
 
 
 def readiness_summary(progress: PracticeProgress | None) -> dict[str, Any]:
@@ -199,20 +199,24 @@ def practice_state(*, owner: AbstractBaseUser, concept: ResolvedObject) -> dict[
     progress = PracticeProgress.objects.filter(owner=owner, concept_key=concept.key).first()
     predictions = list(PracticePrediction.objects.filter(owner=owner, concept_key=concept.key))
     revealed = progress.hints_revealed if progress else 0
-    hints = list(PracticeHint.objects.filter(concept_key=concept.key, number__lte=HINT_COUNT))
+    hints = list(practice_hints_of(concept.key))
+    texts = (concept.context or {}).get("practice") or {}
     default_state = practice_default_demo_state(concept=concept)
     default_hash = demo_state_identity(default_state)
     return {
         "concept": concept.key,
         "title": concept.title,
+        "heading": texts.get("heading", ""),
+        "prompt": texts.get("prompt", ""),
         "demo_state": default_state.key if default_state else None,
         "prediction": next((p for p in predictions if p.demo_state_hash == default_hash), None),
         "predictions": predictions,
         "hints": {
             "available": len(hints),
             "revealed": revealed,
+            "teasers": [{"number": hint.number, "teaser": hint.teaser} for hint in hints],
             "items": [
-                {"number": hint.number, "text": hint.text}
+                {"number": hint.number, "teaser": hint.teaser, "text": hint.body}
                 for hint in hints
                 if hint.number <= revealed
             ],

@@ -8,7 +8,8 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from concepts.selectors import concept_revision_of_key
+from concepts.models import PracticeHint
+from concepts.selectors import concept_revision_of_key, practice_hints_of
 from learning_platform.objects import ResolvedObject, object_resolve_for
 
 from .annotations import AnnotationFileError, ParsedAnnotation, draft_uuid_from_id
@@ -21,7 +22,6 @@ from .models import (
     NOTE_MAX,
     PREDICTION_MAX,
     QUESTION_MAX,
-    PracticeHint,
     PracticePrediction,
     PracticeProgress,
     ResearchDraft,
@@ -349,7 +349,7 @@ def practice_hint_reveal(
     """Reveal hint `number`: hints come in order, and revealing one again changes nothing."""
     if not 1 <= number <= HINT_COUNT:
         raise ValidationError({"number": [f"Hints are numbered 1 to {HINT_COUNT}."]})
-    hint = PracticeHint.objects.filter(concept_key=concept.key, number=number).first()
+    hint = practice_hints_of(concept.key).filter(number=number).first()
     if hint is None:
         raise ValidationError({"number": [f"{concept.key} has no hint {number}."]})
     progress = _progress(owner=owner, concept_key=concept.key)
