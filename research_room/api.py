@@ -176,7 +176,11 @@ class DraftListApi(ResearchRoomApi):
     @extend_schema_serializer(component_name="ResearchDraftCreate")
     class Input(serializers.Serializer):
         anchor = serializers.CharField(max_length=300, help_text="An object key that resolves.")
-        question = serializers.CharField(max_length=QUESTION_MAX)
+        question = serializers.CharField(
+            max_length=QUESTION_MAX,
+            required=False,
+            help_text="Left out: the anchored concept's question (for an object, its concept's).",
+        )
         note = serializers.CharField(max_length=NOTE_MAX, required=False, allow_blank=True)
         next_action = serializers.CharField(
             max_length=NEXT_ACTION_MAX, required=False, allow_blank=True
@@ -294,9 +298,7 @@ class DraftHandoffApi(ResearchRoomApi):
     @extend_schema(responses=Output, summary="The grounded handoff text for a draft")
     def get(self, request, draft_id):
         draft = _owned_draft(request, draft_id)
-        handoff = selectors.draft_handoff(
-            draft=draft, user=request.user, base_url=request.build_absolute_uri("/")
-        )
+        handoff = selectors.draft_handoff(draft=draft, user=request.user)
         return Response(self.Output(handoff).data)
 
 

@@ -106,7 +106,7 @@ def draft_anchor_state(*, draft: ResearchDraft, user) -> AnchorState:
     )
 
 
-def draft_handoff(*, draft: ResearchDraft, user, base_url: str) -> dict[str, Any]:
+def draft_handoff(*, draft: ResearchDraft, user) -> dict[str, Any]:
     """The grounded handoff for a draft: the object as it is now, and the draft as stored."""
     state = draft_anchor_state(draft=draft, user=user)
     resolved = state.resolved
@@ -122,15 +122,11 @@ def draft_handoff(*, draft: ResearchDraft, user, base_url: str) -> dict[str, Any
             f"Note: the object has changed since this draft was written (version "
             f"{state.stored_version[:12] or 'unknown'} then, {resolved.version[:12]} now)."
         )
-    url = (resolved.api_url if resolved else draft.anchor_url) or ""
-    if url.startswith("/"):
-        url = base_url.rstrip("/") + url
     text = handoff_text(
         kind=resolved.kind if resolved else draft.anchor_kind,
         title=resolved.title if resolved else draft.anchor_title,
         key=draft.anchor_key,
         context=context_line(resolved, concept),
-        url=url,
         question=draft.question,
         note=draft.note,
         next_action=draft.next_action,

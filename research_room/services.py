@@ -13,7 +13,7 @@ from concepts.selectors import concept_revision_of_key, practice_hints_of
 from learning_platform.objects import ResolvedObject, object_resolve_for
 
 from .annotations import AnnotationFileError, ParsedAnnotation, draft_uuid_from_id
-from .handoff import evidence_prefill, resolution_prefill
+from .handoff import anchored_question, evidence_prefill, resolution_prefill
 from .models import (
     HINT_COUNT,
     LIST_ITEM_MAX,
@@ -104,7 +104,7 @@ def draft_create(
     *,
     owner: AbstractBaseUser,
     anchor: str,
-    question: str,
+    question: str | None = None,
     note: str = "",
     next_action: str = "",
     evidence: list[str] | None = None,
@@ -113,8 +113,20 @@ def draft_create(
     imported_from: str = "",
     resolved: ResolvedObject | None = None,
 ) -> ResearchDraft:
-    """A draft anchored to an object that resolves; omitted lists are filled from the object."""
+    """A draft anchored to an object that resolves; an omitted question is the concept's
+    anchored question, and omitted lists are filled from the object."""
     resolved = resolved or anchor_resolve(key=anchor, user=owner)
+    if question is None:
+        question = anchored_question(resolved)
+        if not question:
+            raise ValidationError(
+                {
+                    "question": [
+                        f"Give a question: {resolved.key} has no concept with an anchored "
+                        "question to take."
+                    ]
+                }
+            )
     if evidence is None:
         evidence = evidence_prefill(resolved)
     if resolution is None:
