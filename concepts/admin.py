@@ -59,6 +59,7 @@ class ConceptObjectInline(admin.StackedInline):
         ("language", "demo_kind"),
         "params",
         "body",
+        "expected_output",
     )
 
     def get_formset(self, request, obj=None, **kwargs):

@@ -224,6 +224,9 @@ class ConceptDetailApi(APIView):
             operational = serializers.BooleanField()
             body = serializers.CharField()
             language = serializers.CharField()
+            expected_output = serializers.CharField(
+                help_text="Code witnesses: exactly what the code prints (verification checks it)."
+            )
             demo_kind = serializers.CharField()
             params = serializers.JSONField()
             version = serializers.CharField()

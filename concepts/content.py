@@ -277,10 +277,15 @@ class _ObjectEntry(_Strict):
     demo_kind = _text(60, required=False)
     params = serializers.DictField(required=False, default=dict)
     body = _text(200_000)
+    expected_output = _text(64_000, required=False)
 
     def validate(self, data):
         if data["kind"] == ConceptObject.Kind.CODE and not data["language"]:
             raise serializers.ValidationError({"language": ["a code witness names its language"]})
+        if data["expected_output"] and data["kind"] != ConceptObject.Kind.CODE:
+            raise serializers.ValidationError(
+                {"expected_output": ["only a code witness has an expected output"]}
+            )
         if data["kind"] == ConceptObject.Kind.DEMO and not data["demo_kind"]:
             raise serializers.ValidationError({"demo_kind": ["a demo names its demo kind"]})
         return data
@@ -813,6 +818,7 @@ def _load_objects(
             "demo_kind": data["demo_kind"],
             "params": data["params"],
             "body": data["body"],
+            "expected_output": data["expected_output"],
             "order": index,
         }
         _upsert(
@@ -1101,6 +1107,8 @@ def object_entry(obj: ConceptObject, section_kinds: dict[int, str]) -> dict[str,
         }
     )
     entry["body"] = obj.body
+    if obj.expected_output:
+        entry["expected_output"] = obj.expected_output
     return entry
 
 

@@ -227,6 +227,12 @@ class ConceptObject(models.Model):
         help_text="LaTeX for an equation, verbatim code for a code witness, text otherwise.",
     )
     language = models.CharField(max_length=40, blank=True, help_text="Code witnesses only.")
+    expected_output = CanonicalTextField(
+        max_length=64_000,
+        blank=True,
+        help_text="Code witnesses only: exactly what the code prints. Verifying a claim runs the "
+        "code and compares.",
+    )
     demo_kind = models.CharField(max_length=60, blank=True, help_text="Demos only.")
     params = models.JSONField(default=dict, blank=True, help_text="Demo default parameters.")
     operational = models.BooleanField(
@@ -253,7 +259,11 @@ class ConceptObject(models.Model):
     @property
     def content_hash(self) -> str:
         params = json.dumps(self.params, sort_keys=True, separators=(",", ":"))
-        return sha256_text(self.kind, self.title, self.body, self.language, self.demo_kind, params)
+        # The expected output counts once declared, so objects without one kept their hashes.
+        output = (self.expected_output,) if self.expected_output else ()
+        return sha256_text(
+            self.kind, self.title, self.body, self.language, self.demo_kind, params, *output
+        )
 
 
 # A practice loop reveals at most this many hints, one at a time.

@@ -150,6 +150,7 @@ def concept_content(concept: Concept) -> dict[str, Any]:
         "demo_kind",
         "params",
         "body",
+        "expected_output",
         "order",
     )
     before = Prerequisite.objects.filter(concept=concept).values(
@@ -189,7 +190,12 @@ def concept_content(concept: Concept) -> dict[str, Any]:
         "sections": {row["kind"]: row for row in sections},
         "objects": {
             f"{row['kind']}:{row['anchor']}": {
-                **{k: v for k, v in row.items() if k != "section_id"},
+                # An expected output is listed once declared: older revisions have none.
+                **{
+                    k: v
+                    for k, v in row.items()
+                    if k != "section_id" and (k != "expected_output" or v)
+                },
                 "section": kinds.get(row["section_id"], ""),
             }
             for row in objects

@@ -278,6 +278,17 @@ else:
 DEMO_RUN_MAX_SECONDS = float(os.environ.get("DEMO_RUN_MAX_SECONDS", 15))
 DEMO_RUNS_IN_FLIGHT_MAX = int(os.environ.get("DEMO_RUNS_IN_FLIGHT_MAX", 3))
 
+# Code witnesses run by POST /claims/<id>/verify/ (claims.code_runs): each in its own process
+# with these limits. They stop an editor's mistake, not a hostile author: only editors write
+# witnesses. A verification records at most CODE_WITNESS_STDOUT_CHARS of stdout and the last
+# CODE_WITNESS_STDERR_BYTES of stderr; stdout counts toward the file-size limit.
+CODE_WITNESS_CPU_SECONDS = int(os.environ.get("CODE_WITNESS_CPU_SECONDS", 10))
+CODE_WITNESS_WALL_SECONDS = float(os.environ.get("CODE_WITNESS_WALL_SECONDS", 20))
+CODE_WITNESS_MEMORY_BYTES = int(os.environ.get("CODE_WITNESS_MEMORY_BYTES", 1 << 30))
+CODE_WITNESS_FILE_BYTES = int(os.environ.get("CODE_WITNESS_FILE_BYTES", 4 << 20))
+CODE_WITNESS_STDOUT_CHARS = int(os.environ.get("CODE_WITNESS_STDOUT_CHARS", 64_000))
+CODE_WITNESS_STDERR_BYTES = int(os.environ.get("CODE_WITNESS_STDERR_BYTES", 4_000))
+
 # The research room's grounded handoff opens "I am working in <SITE_NAME>'s <RESEARCH_ROOM_NAME>."
 # and names the anchor by ANCHOR_ID_TEMPLATE, filled from its object key: {kind}, {path} (the
 # key after "kind:"), {area}, {slug} and {anchor}. "{kind}/concept-notebook/{path}" gives the
