@@ -258,12 +258,11 @@ class ConceptObject(models.Model):
 
     @property
     def content_hash(self) -> str:
+        """What a reviewer reads of this object. A code witness's expected output is left out:
+        it is checked by running the code at every verification, which a review records, so an
+        edit to it fails verification rather than staling the review."""
         params = json.dumps(self.params, sort_keys=True, separators=(",", ":"))
-        # The expected output counts once declared, so objects without one kept their hashes.
-        output = (self.expected_output,) if self.expected_output else ()
-        return sha256_text(
-            self.kind, self.title, self.body, self.language, self.demo_kind, params, *output
-        )
+        return sha256_text(self.kind, self.title, self.body, self.language, self.demo_kind, params)
 
 
 # A practice loop reveals at most this many hints, one at a time.
