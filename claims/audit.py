@@ -325,19 +325,19 @@ def _checkpoint_check(report: TrailReport, checkpoint: Checkpoint, heads: dict[i
         checkpoint.statement, key_id=checkpoint.key_id, signature=checkpoint.signature
     )
     if problem is not None:
-        report.add("", None, f"checkpoint {checkpoint}: {problem}")
+        report.add("", None, f"{checkpoint}: {problem}")
     elif checkpoint.size > report.log_size:
         report.add(
             "",
             None,
-            f"checkpoint {checkpoint}: the log holds {report.log_size} reviews, fewer than the "
+            f"{checkpoint}: the log holds {report.log_size} reviews, fewer than the "
             f"{checkpoint.size} this checkpoint signed: reviews were cut from the log",
         )
     elif heads.get(checkpoint.size) != checkpoint.head:
         report.add(
             "",
             None,
-            f"checkpoint {checkpoint}: the log's first {checkpoint.size} reviews no longer hash "
+            f"{checkpoint}: the log's first {checkpoint.size} reviews no longer hash "
             "to the head it signed: reviews before it were removed, inserted or reordered",
         )
 
@@ -388,7 +388,7 @@ def review_trail_verify(
         report.add(
             "",
             None,
-            f"checkpoint {checkpoint}: issued before {signing.utc_iso(not_before)} "
+            f"{checkpoint}: issued before {signing.utc_iso(not_before)} "
             "(--not-before): an older checkpoint may have been passed off as a current one",
         )
     return report

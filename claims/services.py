@@ -786,7 +786,7 @@ def checkpoint_issue(*, store: bool = False) -> dict:
     """The review log's current signed checkpoint, as JSON-ready data; ``store`` also records it
     in the table of issued checkpoints."""
     size, head = review_log_head()
-    issued_at = timezone.now().replace(microsecond=0)
+    issued_at = timezone.now()
     statement = signing.checkpoint_statement(
         size=size, head=head, issued_at=signing.utc_iso(issued_at)
     )

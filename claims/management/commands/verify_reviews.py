@@ -82,7 +82,8 @@ class Command(BaseCommand):
             if len(report.problems) > MAX_LINES:
                 lines.append(f"… and {len(report.problems) - MAX_LINES} more.")
             raise CommandError(
-                f"{len(report.problems)} problems in the review trail (after checking "
+                f"{len(report.problems)} problem{'' if len(report.problems) == 1 else 's'} in "
+                f"the review trail (after checking "
                 f"{report.reviews} reviews of {report.claims} claims):\n" + "\n".join(lines)
             )
         self.stdout.write(
