@@ -40,18 +40,32 @@ SOURCE_VERDICTS = (ClaimReview.Verdict.SUBSTANTIVELY_REVIEWED, ClaimReview.Verdi
 # Fingerprints ---------------------------------------------------------------------------------
 
 
+# What _inputs_of reads of each witness: its key and its content hash.
+_WITNESS_FIELDS = [
+    f"concept_object__{name}"
+    for name in ("kind", "anchor", "title", "body", "language", "demo_kind", "params")
+] + ["concept_object__concept__area", "concept_object__concept__slug"]
+
+
 def _claims_with_fingerprint_inputs(claim_ids: Iterable[int]):
-    return Claim.objects.filter(pk__in=list(claim_ids)).prefetch_related(
-        Prefetch(
-            "claim_sources",
-            queryset=ClaimSource.objects.select_related("source").annotate(
-                snapshot_sha=snapshot_latest_sha()
+    # Only the columns the fingerprint reads: verify_reviews recomputes every claim's.
+    return (
+        Claim.objects.filter(pk__in=list(claim_ids))
+        .only("pk", "text", "fingerprint", "fingerprint_inputs")
+        .prefetch_related(
+            Prefetch(
+                "claim_sources",
+                queryset=ClaimSource.objects.select_related("source")
+                .only("claim", "locator", "source__key")
+                .annotate(snapshot_sha=snapshot_latest_sha()),
             ),
-        ),
-        Prefetch(
-            "claim_witnesses",
-            queryset=ClaimWitness.objects.select_related("concept_object__concept"),
-        ),
+            Prefetch(
+                "claim_witnesses",
+                queryset=ClaimWitness.objects.select_related("concept_object__concept").only(
+                    "claim", *_WITNESS_FIELDS
+                ),
+            ),
+        )
     )
 
 
