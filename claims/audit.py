@@ -6,7 +6,8 @@ have signed (claims.signing):
 - each claim's chain: sequence from 1 without gaps, each review naming the hash of the one
   before, each review's content hashing to its stored hash;
 - the claim's row: its latest-review pointer (and the copies its badge reads) at the head of
-  its chain, and its stored fingerprint equal to what its text, sources and witnesses hash to;
+  its chain, and its stored fingerprint equal to what its text, sources and witnesses hash to
+  (and the stored copies of those inputs, the claim's and each review's, hashing to theirs);
 - each review's author: the account it points to holds the reviewer identity it was hashed
   with (renaming the account changes neither; pointing the review at another account shows);
 - each review's verification: the one it points to belongs to its claim and still has the
@@ -26,7 +27,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from . import signing
-from .chain import review_hash_of
+from .chain import fingerprint_of_inputs, review_hash_of
 from .models import Claim, ClaimReview, ClaimVerification, ReviewCheckpoint, ReviewerIdentity
 from .services import claim_fingerprints_now
 
@@ -152,6 +153,15 @@ def _review_check(context: _Context, claim: Claim, review: ClaimReview, previous
         add(claim.key, review.sequence, "its previous hash does not match the review before it")
     if review_hash_of(review, claim_key=claim.key) != review.hash:
         add(claim.key, review.sequence, "its content no longer matches its stored hash")
+    if review.fingerprint_inputs and fingerprint_of_inputs(review.fingerprint_inputs) != (
+        review.fingerprint
+    ):
+        # The copy that says what changed since (stale reasons) must be what was reviewed.
+        add(
+            claim.key,
+            review.sequence,
+            "its recorded fingerprint inputs no longer hash to the fingerprint it reviewed",
+        )
     if review.reviewer_uid:
         holder = context.identities.get(review.reviewer_id)
         if holder != review.reviewer_uid:
@@ -211,6 +221,14 @@ def _chain_check(context: _Context, claim: Claim, reviews: list[ClaimReview], fi
             f"its text, sources and witnesses hash to ({fingerprint[:12]}): a stale review "
             "would read as current",
         )
+    elif claim.fingerprint_inputs and fingerprint_of_inputs(claim.fingerprint_inputs) != (
+        claim.fingerprint
+    ):
+        add(
+            claim.key,
+            head_sequence,
+            "the claim's stored fingerprint inputs do not hash to its fingerprint",
+        )
     anchor = context.anchors.pop(claim.key, None)
     if anchor is not None:
         sequence = int(anchor["sequence"])
@@ -238,13 +256,14 @@ def _claims_check(context: _Context, chunk_size: int) -> None:
         "pk",
         "key",
         "fingerprint",
+        "fingerprint_inputs",
         "latest_review_id",
         "latest_review_fingerprint",
         "latest_review_verdict",
     )
     reviews = (
         ClaimReview.objects.order_by("claim_id", "sequence")
-        .defer("recorded_at", "fingerprint_inputs")
+        .defer("recorded_at")
         .iterator(chunk_size=chunk_size)
     )
     pending = next(reviews, None)

@@ -757,6 +757,11 @@ def review_restore(
         raise ValidationError(
             {"hash": f"states {hash[:12]} but the review's content hashes to {actual[:12]}"}
         )
+    inputs = review.fingerprint_inputs
+    if inputs and fingerprint_of_inputs(inputs) != review.fingerprint:
+        raise ValidationError(
+            {"fingerprint_inputs": "do not hash to the fingerprint the review states"}
+        )
     review.full_clean()
     _review_log_append(review)
     review.save()

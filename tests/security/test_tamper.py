@@ -398,6 +398,19 @@ def test_a_fingerprint_reset(trail):
     assert f"{first.key} review #3: the claim's stored fingerprint {reviewed[:12]}" in problems()
 
 
+def test_rewritten_fingerprint_inputs(trail, tamper):
+    """A review's recorded inputs (what stale reasons compare) rewritten to hide a change no
+    longer hash to the fingerprint it reviewed."""
+    first = trail["claims"][0]
+    target = trail["reviews"][first.pk][2]
+    inputs = {**target.fingerprint_inputs, "text": "Something else entirely."}
+    tamper(
+        "UPDATE claims_claimreview SET fingerprint_inputs = %s WHERE id = %s",
+        [json.dumps(inputs), target.pk],
+    )
+    assert f"{first.key} review #3: its recorded fingerprint inputs no longer hash" in problems()
+
+
 def test_a_review_moved_to_another_account(trail, tamper):
     """A review pointed at another account: the account does not hold the signed identity."""
     first = trail["claims"][0]
