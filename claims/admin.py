@@ -372,6 +372,11 @@ class ClaimReviewAdmin(admin.ModelAdmin):
         "fingerprint",
         "previous_hash",
         "hash",
+        "reviewer_uid",
+        "log_index",
+        "log_head",
+        "signing_key_id",
+        "signature",
     ]
     fields = readonly_fields
 
@@ -404,6 +409,8 @@ class ClaimVerificationAdmin(admin.ModelAdmin):
         "record",
         "verified_at",
         "verified_by",
+        "signing_key_id",
+        "signature",
     ]
     fields = readonly_fields
 

@@ -13,7 +13,7 @@ from drf_spectacular.utils import (
     extend_schema_serializer,
 )
 from rest_framework import serializers, status
-from rest_framework.exceptions import NotFound
+from rest_framework.exceptions import APIException, NotFound
 from rest_framework.generics import ListAPIView
 from rest_framework.negotiation import BaseContentNegotiation
 from rest_framework.permissions import SAFE_METHODS, AllowAny, BasePermission
@@ -25,9 +25,9 @@ from rest_framework.views import APIView
 from concepts.revisions import CHANGE_CHOICES
 from learning_platform.roles import is_editor, is_reviewer
 
-from . import selectors
+from . import selectors, signing
 from .models import Badge, Claim, ClaimReview, ClaimVerification
-from .services import claim_verify, review_record
+from .services import checkpoint_issue, claim_verify, review_record
 
 
 class IsReviewerOrReadOnly(BasePermission):
@@ -60,7 +60,11 @@ class WitnessOutput(serializers.Serializer):
 
 
 class ReviewOutput(serializers.ModelSerializer):
-    reviewer = serializers.CharField(source="reviewer.username")
+    reviewer = serializers.CharField(
+        source="reviewer.username",
+        help_text="The account's username now; the review's signed author is reviewer_label "
+        "with reviewer_uid, which renaming the account does not change.",
+    )
     verdict_label = serializers.CharField(source="get_verdict_display")
     scope_text = serializers.CharField()
     sources_checked = serializers.ListField(child=serializers.CharField())
@@ -89,6 +93,11 @@ class ReviewOutput(serializers.ModelSerializer):
             "previous_hash",
             "hash",
             "verification_seen",
+            "reviewer_uid",
+            "log_index",
+            "log_head",
+            "signing_key_id",
+            "signature",
         ]
 
     def get_stale(self, review: ClaimReview) -> bool:
@@ -565,7 +574,12 @@ def claim_review_jsonld(*, claim: Claim, review: ClaimReview, request) -> dict:
         "author": {
             "@type": "Person",
             "name": review.reviewer_label,
-            "identifier": review.reviewer.get_username(),
+            # The identity the review was signed with, not the account's current name.
+            "identifier": (
+                f"urn:uuid:{review.reviewer_uid}"
+                if review.reviewer_uid
+                else review.reviewer.get_username()
+            ),
         },
         "datePublished": review.reviewed_on.isoformat(),
         "reviewBody": review.summary,
@@ -644,3 +658,94 @@ class ClaimVerifyApi(APIView):
             VerificationOutput(verification).data,
             status=status.HTTP_201_CREATED if created else status.HTTP_200_OK,
         )
+
+
+# Signatures and checkpoints -------------------------------------------------------------------
+
+
+class SigningKeyOutput(serializers.Serializer):
+    key_id = serializers.CharField(
+        help_text="The first 16 hex digits of the SHA-256 of the raw public key: what each "
+        "signature's signing_key_id names."
+    )
+    algorithm = serializers.ChoiceField(choices=[signing.ALGORITHM])
+    status = serializers.ChoiceField(choices=["current", "retired"])
+    public_key = serializers.CharField(help_text="The 32 raw bytes of the public key, base64.")
+    public_key_pem = serializers.CharField(help_text="The same key as PEM (SubjectPublicKeyInfo).")
+
+
+class SigningKeysOutput(serializers.Serializer):
+    current_key_id = serializers.CharField()
+    keys = SigningKeyOutput(many=True)
+
+
+class SigningKeysApi(APIView):
+    """The public keys that verify review, verification and checkpoint signatures."""
+
+    permission_classes = [AllowAny]
+    authentication_classes = []
+
+    @extend_schema(
+        responses=SigningKeysOutput,
+        summary="Public keys of the review signatures (current and retired)",
+        description="A signature over a review is Ed25519 over the canonical JSON (sorted keys, "
+        "no whitespace, UTF-8) of {type, hash, log_index, log_head}; over a checkpoint, of "
+        "{type, size, head, issued_at}.",
+    )
+    def get(self, request):
+        keys = signing.public_keys()
+        response = Response(
+            {
+                "current_key_id": keys[0].key_id,
+                "keys": [
+                    {
+                        "key_id": key.key_id,
+                        "algorithm": signing.ALGORITHM,
+                        "status": key.status,
+                        "public_key": key.base64,
+                        "public_key_pem": key.pem,
+                    }
+                    for key in keys
+                ],
+            }
+        )
+        response["Cache-Control"] = "public, max-age=3600"
+        return response
+
+
+class CheckpointOutput(serializers.Serializer):
+    type = serializers.ChoiceField(choices=[signing.CHECKPOINT_STATEMENT])
+    size = serializers.IntegerField(help_text="Reviews in the registry-wide log.")
+    head = serializers.CharField(help_text="The running SHA-256 over their hashes, in order.")
+    issued_at = serializers.CharField(help_text="ISO 8601, UTC, as signed.")
+    key_id = serializers.CharField()
+    signature = serializers.CharField(help_text="Ed25519, base64.")
+
+
+class LogConflict(APIException):
+    status_code = status.HTTP_409_CONFLICT
+    default_code = "review_log_tampered"
+
+
+class ReviewCheckpointApi(APIView):
+    """The review log's current signed checkpoint: keep it, and check later that the log still
+    extends it (manage.py verify_reviews --against FILE)."""
+
+    permission_classes = [AllowAny]
+    authentication_classes = []
+
+    @extend_schema(
+        responses={
+            200: CheckpointOutput,
+            409: OpenApiResponse(description="The newest log entry is not one the platform signed"),
+        },
+        summary="The review log's signed checkpoint (size, head, time)",
+    )
+    def get(self, request):
+        try:
+            checkpoint = checkpoint_issue()
+        except signing.LogTampered as exc:
+            raise LogConflict(str(exc)) from exc
+        response = Response(checkpoint)
+        response["Cache-Control"] = "no-cache"
+        return response

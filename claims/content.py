@@ -23,7 +23,7 @@ import yaml
 from django.core.exceptions import ValidationError
 
 from concepts.models import Concept, ConceptObject, Source
-from learning_platform.content import ContentError, LoadReport
+from learning_platform.content import ContentError, LoadReport, text_check
 
 from .chain import sha256_json
 from .models import Claim, ClaimReview
@@ -350,6 +350,9 @@ def _load_file(path: Path, report: LoadReport) -> None:
         document = yaml.safe_load(path.read_text(encoding="utf-8"))
     except yaml.YAMLError as exc:
         raise ContentError(path, "(file)", f"is not valid YAML: {exc}") from exc
+    except UnicodeDecodeError as exc:
+        raise ContentError(path, "(file)", "is not UTF-8 text") from exc
+    text_check(path, document)
     if not isinstance(document, dict):
         raise ContentError(path, "(file)", "must be a mapping with concept and claims")
     _unknown(document, {"concept", "claims"}, path, "(file)")

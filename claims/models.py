@@ -315,6 +315,13 @@ class ClaimReview(AppendOnlyModel):
     )
     # Its result hash, chained into the review's own hash.
     verification_seen_hash = models.CharField(max_length=64, blank=True)
+    # The review's place in the registry-wide review log (from 1, in append order), the log's
+    # head hash once it was appended, and the platform's signature of both with the review's
+    # hash, by a key the database does not hold (claims.signing). Written once, on append.
+    log_index = models.PositiveBigIntegerField(unique=True, null=True, blank=True, editable=False)
+    log_head = models.CharField(max_length=64, blank=True, editable=False)
+    signing_key_id = models.CharField(max_length=16, blank=True, editable=False)
+    signature = models.CharField(max_length=100, blank=True, editable=False)
 
     class Meta(AppendOnlyModel.Meta):
         ordering = ["claim", "-sequence"]
@@ -395,6 +402,9 @@ class ClaimVerification(AppendOnlyModel):
         blank=True,
         related_name="claim_verifications",
     )
+    # The platform's signature of what was verified (claims.signing.verification_statement).
+    signing_key_id = models.CharField(max_length=16, blank=True, editable=False)
+    signature = models.CharField(max_length=100, blank=True, editable=False)
 
     class Meta(AppendOnlyModel.Meta):
         ordering = ["claim", "-verified_at", "-id"]
@@ -402,3 +412,22 @@ class ClaimVerification(AppendOnlyModel):
 
     def __str__(self) -> str:
         return f"{self.claim_id} {self.outcome} @ {self.verified_at:%Y-%m-%d}"
+
+
+class ReviewCheckpoint(AppendOnlyModel):
+    """A signed checkpoint the platform issued: the review log had ``size`` entries and this
+    head at ``issued_at``. Kept as a record; verification checks each one's signature and never
+    trusts the table (rows can be deleted: keep checkpoints outside the database too)."""
+
+    size = models.PositiveBigIntegerField()
+    head = models.CharField(max_length=64)
+    issued_at = models.DateTimeField()
+    key_id = models.CharField(max_length=16)
+    signature = models.CharField(max_length=100)
+
+    class Meta(AppendOnlyModel.Meta):
+        ordering = ["-issued_at", "-id"]
+        get_latest_by = "issued_at"
+
+    def __str__(self) -> str:
+        return f"checkpoint {self.size} @ {self.issued_at:%Y-%m-%d %H:%M:%S}"

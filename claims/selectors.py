@@ -5,8 +5,6 @@ is a SQL expression over columns of the claim row (its fingerprint and its denor
 review), and claims_with_links reads a page's sources, witnesses and reviews in a query each.
 """
 
-from dataclasses import dataclass
-
 from django.db.models import Case, CharField, Count, F, Q, QuerySet, Value, When
 
 from concepts.models import Concept, ConceptRevision
@@ -14,7 +12,7 @@ from concepts.selectors import concept_diff_path
 from learning_platform.objects import ResolvedObject
 from learning_platform.roles import is_editor, is_reviewer
 
-from .chain import inputs_changed, review_hash_of
+from .chain import inputs_changed
 from .models import Badge, Claim, ClaimReview, ClaimSource, ClaimVerification, ClaimWitness
 
 V = ClaimReview.Verdict
@@ -426,63 +424,6 @@ def concept_page_claims(*, concept: Concept, user) -> dict:
 # Review chains --------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class BrokenLink:
-    claim_key: str
-    sequence: int
-    reason: str
-
-    def __str__(self) -> str:
-        return f"{self.claim_key} review #{self.sequence}: {self.reason}"
-
-
-@dataclass
-class ChainReport:
-    claims: int = 0
-    reviews: int = 0
-    broken: BrokenLink | None = None
-
-
-def _check_chain(
-    claim: Claim, reviews: list[ClaimReview], anchor: dict | None = None
-) -> BrokenLink | None:
-    previous_hash = ""
-    for expected, review in enumerate(reviews, start=1):
-        if review.sequence != expected:
-            return BrokenLink(
-                claim.key,
-                expected,
-                f"missing: the chain jumps from #{expected - 1} to #{review.sequence}",
-            )
-        if review.previous_hash != previous_hash:
-            return BrokenLink(
-                claim.key, review.sequence, "its previous hash does not match the review before it"
-            )
-        if review_hash_of(review, claim_key=claim.key) != review.hash:
-            return BrokenLink(
-                claim.key, review.sequence, "its content no longer matches its stored hash"
-            )
-        previous_hash = review.hash
-    head = reviews[-1] if reviews else None
-    if (claim.latest_review_id, claim.latest_review_fingerprint, claim.latest_review_verdict) != (
-        (head.pk, head.fingerprint, head.verdict) if head else (None, "", "")
-    ):
-        return BrokenLink(
-            claim.key,
-            reviews[-1].sequence if reviews else 0,
-            "the claim's latest review is not the head of its chain",
-        )
-    if anchor is not None:
-        sequence = int(anchor["sequence"])
-        if len(reviews) < sequence or reviews[sequence - 1].hash != anchor["hash"]:
-            return BrokenLink(
-                claim.key,
-                sequence,
-                "a review recorded in the saved heads is no longer in the chain",
-            )
-    return None
-
-
 def review_chain_heads() -> dict[str, dict]:
     """Each reviewed claim's head (sequence and hash): save it elsewhere, check against it later.
 
@@ -493,36 +434,3 @@ def review_chain_heads() -> dict[str, dict]:
         "key", "latest_review__sequence", "latest_review__hash"
     )
     return {key: {"sequence": sequence, "hash": hash_} for key, sequence, hash_ in rows}
-
-
-def review_chains_verify(*, anchors: dict[str, dict] | None = None, chunk_size: int = 2000):
-    """Walk every claim's chain in order; stop at the first broken link.
-
-    ``anchors`` are heads saved earlier by review_chain_heads(): each must still be in its chain.
-    """
-    anchors = dict(anchors or {})
-    report = ChainReport()
-    claims = Claim.objects.order_by("pk").only(
-        "pk", "key", "latest_review_id", "latest_review_fingerprint", "latest_review_verdict"
-    )
-    reviews = (
-        ClaimReview.objects.order_by("claim_id", "sequence")
-        .defer("recorded_at")
-        .iterator(chunk_size=chunk_size)
-    )
-    pending = next(reviews, None)
-    for claim in claims.iterator(chunk_size=chunk_size):
-        chain = []
-        while pending is not None and pending.claim_id == claim.pk:
-            chain.append(pending)
-            pending = next(reviews, None)
-        report.claims += 1
-        report.reviews += len(chain)
-        broken = _check_chain(claim, chain, anchors.pop(claim.key, None))
-        if broken is not None:
-            report.broken = broken
-            return report
-    for key, anchor in sorted(anchors.items()):
-        report.broken = BrokenLink(key, int(anchor["sequence"]), "the claim is gone")
-        return report
-    return report

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Prefetch
 from django.utils import timezone
 
@@ -20,6 +20,7 @@ from concepts.selectors import snapshot_latest_sha
 from learning_platform.roles import is_reviewer
 from learning_platform.text import canonical_text
 
+from . import signing
 from .chain import fingerprint_inputs, fingerprint_of_inputs, review_hash_of, sha256_json
 from .code_runs import (
     RUNNABLE_LANGUAGES,
@@ -35,6 +36,7 @@ from .models import (
     ClaimSource,
     ClaimVerification,
     ClaimWitness,
+    ReviewCheckpoint,
     ReviewerIdentity,
 )
 from .verification import invariant_for
@@ -49,18 +51,32 @@ SOURCE_VERDICTS = (ClaimReview.Verdict.SUBSTANTIVELY_REVIEWED, ClaimReview.Verdi
 # Fingerprints ---------------------------------------------------------------------------------
 
 
+# What _inputs_of reads of each witness: its key and its content hash.
+_WITNESS_FIELDS = [
+    f"concept_object__{name}"
+    for name in ("kind", "anchor", "title", "body", "language", "demo_kind", "params")
+] + ["concept_object__concept__area", "concept_object__concept__slug"]
+
+
 def _claims_with_fingerprint_inputs(claim_ids: Iterable[int]):
-    return Claim.objects.filter(pk__in=list(claim_ids)).prefetch_related(
-        Prefetch(
-            "claim_sources",
-            queryset=ClaimSource.objects.select_related("source").annotate(
-                snapshot_sha=snapshot_latest_sha()
+    # Only the columns the fingerprint reads: verify_reviews recomputes every claim's.
+    return (
+        Claim.objects.filter(pk__in=list(claim_ids))
+        .only("pk", "text", "fingerprint", "fingerprint_inputs")
+        .prefetch_related(
+            Prefetch(
+                "claim_sources",
+                queryset=ClaimSource.objects.select_related("source")
+                .only("claim", "locator", "source__key")
+                .annotate(snapshot_sha=snapshot_latest_sha()),
             ),
-        ),
-        Prefetch(
-            "claim_witnesses",
-            queryset=ClaimWitness.objects.select_related("concept_object__concept"),
-        ),
+            Prefetch(
+                "claim_witnesses",
+                queryset=ClaimWitness.objects.select_related("concept_object__concept").only(
+                    "claim", *_WITNESS_FIELDS
+                ),
+            ),
+        )
     )
 
 
@@ -107,6 +123,14 @@ def claim_fingerprint_refresh(*, claim_ids: Iterable[int]) -> list[int]:
             )
             changed.append(claim.pk)
     return changed
+
+
+def claim_fingerprints_now(*, claim_ids: Iterable[int]) -> dict[int, str]:
+    """Each claim's fingerprint recomputed from its rows as they stand, whatever it stores."""
+    return {
+        claim.pk: fingerprint_of_inputs(_inputs_of(claim))
+        for claim in _claims_with_fingerprint_inputs(claim_ids)
+    }
 
 
 def _refreshed(claim: Claim) -> Claim:
@@ -367,6 +391,7 @@ def _review_append(
     )
     review.hash = review_hash_of(review, claim_key=claim.key)
     review.full_clean()
+    _review_log_append(review)
     review.save()
     Claim.objects.filter(pk=claim.pk).update(
         latest_review=review,
@@ -374,6 +399,37 @@ def _review_append(
         latest_review_verdict=review.verdict,
     )
     return review
+
+
+# An arbitrary constant: the PostgreSQL advisory lock that serialises appends to the review log.
+REVIEW_LOG_LOCK = 7_301_406_211
+
+
+def _review_log_append(review: ClaimReview) -> None:
+    """Give the review the next place in the registry-wide log and sign it there.
+
+    Appends to the log are serialised (after the claim's own row lock, always in that order): on
+    PostgreSQL by a transaction-scoped advisory lock, on SQLite by its single write lock, which
+    this project's IMMEDIATE transactions take at their start. The unique log index refuses a
+    second writer that got past both.
+    """
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [REVIEW_LOG_LOCK])
+    last = (
+        ClaimReview.objects.filter(log_index__isnull=False)
+        .order_by("-log_index")
+        .values_list("log_index", "log_head")
+        .first()
+    )
+    index, head = last or (0, signing.EMPTY_LOG_HEAD)
+    review.log_index = index + 1
+    review.log_head = signing.log_head_next(head, review.hash)
+    review.signing_key_id, review.signature = signing.sign(
+        signing.review_statement(
+            review_hash=review.hash, log_index=review.log_index, log_head=review.log_head
+        )
+    )
 
 
 def _locked_with_current_fingerprint(claim: Claim) -> tuple[Claim, str]:
@@ -530,8 +586,14 @@ def claim_verification_record(
         verified_by=verified_by,
     )
     verification.full_clean()
+    _verification_sign(verification, claim=claim)
     verification.save()
     return verification
+
+
+def _verification_sign(verification: ClaimVerification, *, claim: Claim) -> None:
+    statement = signing.verification_statement(verification, claim_key=claim.key)
+    verification.signing_key_id, verification.signature = signing.sign(statement)
 
 
 # Witness verification --------------------------------------------------------------------------
@@ -718,6 +780,7 @@ def verification_restore(*, claim: Claim, verified_by: str = "", **fields) -> Cl
         user = get_user_model().objects.filter(username=verified_by).first()
     verification = ClaimVerification(claim=claim, verified_by=user, **fields)
     verification.full_clean()
+    _verification_sign(verification, claim=claim)
     verification.save()
     latest = ClaimVerification.objects.filter(claim=claim).order_by("-verified_at", "-id").first()
     Claim.objects.filter(pk=claim.pk).update(latest_verification=latest)
@@ -737,7 +800,9 @@ def review_restore(
     """Append a review from a backup exactly as it was recorded; answer (review, created).
 
     It must be the next link of the claim's chain and hash to the hash it states, so a backup
-    that was edited, reordered or cut is refused rather than restored.
+    that was edited, reordered or cut is refused rather than restored. Once its hash checks, the
+    review enters this deployment's log and is signed with this deployment's key: a content file
+    carries no signatures, so the same file loads into any deployment.
     """
     locked = Claim.objects.select_for_update().get(pk=claim.pk)
     existing = ClaimReview.objects.filter(claim=locked, hash=hash).first()
@@ -776,7 +841,13 @@ def review_restore(
         raise ValidationError(
             {"hash": f"states {hash[:12]} but the review's content hashes to {actual[:12]}"}
         )
+    inputs = review.fingerprint_inputs
+    if inputs and fingerprint_of_inputs(inputs) != review.fingerprint:
+        raise ValidationError(
+            {"fingerprint_inputs": "do not hash to the fingerprint the review states"}
+        )
     review.full_clean()
+    _review_log_append(review)
     review.save()
     Claim.objects.filter(pk=locked.pk).update(
         latest_review=review,
@@ -784,3 +855,47 @@ def review_restore(
         latest_review_verdict=review.verdict,
     )
     return review, True
+
+
+# Checkpoints ----------------------------------------------------------------------------------
+
+
+def review_log_head() -> tuple[int, str]:
+    """(size, head) of the review log as stored: its newest entry's place and head."""
+    last = (
+        ClaimReview.objects.filter(log_index__isnull=False)
+        .order_by("-log_index")
+        .values_list("log_index", "log_head", "hash", "signing_key_id", "signature")
+        .first()
+    )
+    if last is None:
+        return 0, signing.EMPTY_LOG_HEAD
+    index, head, review_hash, key_id, signature = last
+    problem = signing.signature_problem(
+        signing.review_statement(review_hash=review_hash, log_index=index, log_head=head),
+        key_id=key_id,
+        signature=signature,
+    )
+    if problem is not None:
+        # Never sign a head the platform did not write.
+        raise signing.LogTampered(
+            f"The newest review log entry (#{index}) is not one the platform signed: {problem}. "
+            "Run manage.py verify_reviews."
+        )
+    return index, head
+
+
+def checkpoint_issue(*, store: bool = False) -> dict:
+    """The review log's current signed checkpoint, as JSON-ready data; ``store`` also records it
+    in the table of issued checkpoints."""
+    size, head = review_log_head()
+    issued_at = timezone.now()
+    statement = signing.checkpoint_statement(
+        size=size, head=head, issued_at=signing.utc_iso(issued_at)
+    )
+    key_id, signature = signing.sign(statement)
+    if store:
+        ReviewCheckpoint.objects.create(
+            size=size, head=head, issued_at=issued_at, key_id=key_id, signature=signature
+        )
+    return {**statement, "key_id": key_id, "signature": signature}

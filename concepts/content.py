@@ -28,7 +28,7 @@ from django.db import transaction
 from django.db.models import Model, ProtectedError, RestrictedError
 from rest_framework import serializers
 
-from learning_platform.content import ContentError, LoadReport
+from learning_platform.content import ContentError, LoadReport, text_check
 from learning_platform.text import CanonicalField, canonical_text
 
 from .embeds import embed_problems, embedded_objects
@@ -117,7 +117,7 @@ def _canonical_params(value: Any) -> Any:
 
 def read_yaml(path: Path, text: str | None = None) -> Any:
     try:
-        return yaml.safe_load(text if text is not None else path.read_text(encoding="utf-8"))
+        document = yaml.safe_load(text if text is not None else path.read_text(encoding="utf-8"))
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
@@ -125,6 +125,8 @@ def read_yaml(path: Path, text: str | None = None) -> Any:
         raise ContentError(path, "(yaml)", f"{where}{problem}") from exc
     except UnicodeDecodeError as exc:
         raise ContentError(path, "(file)", "not UTF-8 text") from exc
+    text_check(path, document)
+    return document
 
 
 def split_front_matter(path: Path, text: str) -> tuple[Any, str]:
@@ -552,6 +554,7 @@ def _parse_section(path: Path) -> SectionDoc:
     except UnicodeDecodeError as exc:
         raise ContentError(path, "(file)", "not UTF-8 text") from exc
     front, body = split_front_matter(path, text)
+    text_check(path, body, "body")
     fields = _validate(path, front, _SectionFront)
     if len(body) > 200_000:
         raise ContentError(path, "body", f"{len(body)} characters exceeds the limit of 200000")

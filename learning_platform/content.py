@@ -10,6 +10,9 @@ import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
+
+from .parsers import text_problem
 
 UnitFiles = dict[str, dict[str, bytes]]  # unit → {path relative to the content root: bytes}
 
@@ -20,6 +23,28 @@ class ContentError(Exception):
     def __init__(self, path: Path | str, field: str, reason: str) -> None:
         self.path, self.field, self.reason = str(path), field, reason
         super().__init__(f"{path}: {field}: {reason}")
+
+
+def text_check(path: Path | str, document: Any, where: str = "") -> None:
+    """Refuse a document holding text no column can store (a NUL character, a lone surrogate
+    from a YAML escape such as "\\ud800"), naming the first field that does, keys included."""
+    stack: list[tuple[Any, str]] = [(document, where)]
+    while stack:
+        value, at = stack.pop()
+        if isinstance(value, str):
+            problem = text_problem(value)
+            if problem:
+                raise ContentError(path, at or "(file)", problem)
+        elif isinstance(value, dict):
+            items = []
+            for key, item in value.items():
+                problem = text_problem(str(key))
+                if problem:
+                    raise ContentError(path, at or "(file)", f"a key is refused: {problem}")
+                items.append((item, f"{at}.{key}" if at else str(key)))
+            stack.extend(reversed(items))
+        elif isinstance(value, list):
+            stack.extend(reversed([(item, f"{at}[{i}]") for i, item in enumerate(value)]))
 
 
 @dataclass

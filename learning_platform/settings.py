@@ -120,6 +120,25 @@ else:
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+# Review signing (claims.signing) ---------------------------------------------------------------
+# Reviews and checkpoints are signed with an Ed25519 key the database never holds: the
+# REVIEW_SIGNING_KEY variable (PEM, or base64 of the 32-byte private key) or the PEM file at
+# REVIEW_SIGNING_KEY_FILE. On embedded defaults (DEBUG on, neither set) a key is generated once
+# into var/review-signing-key.pem, readable by its owner only.
+REVIEW_SIGNING_KEY = os.environ.get("REVIEW_SIGNING_KEY", "").strip()
+REVIEW_SIGNING_KEY_FILE = os.environ.get("REVIEW_SIGNING_KEY_FILE", "").strip()
+REVIEW_SIGNING_KEY_GENERATE = False
+if not REVIEW_SIGNING_KEY and not REVIEW_SIGNING_KEY_FILE:
+    if not DEBUG:
+        raise ImproperlyConfigured(
+            "REVIEW_SIGNING_KEY or REVIEW_SIGNING_KEY_FILE must be set when DEBUG is off."
+        )
+    REVIEW_SIGNING_KEY_FILE = str(VAR_DIR / "review-signing-key.pem")
+    REVIEW_SIGNING_KEY_GENERATE = True
+# Public keys of retired signing keys (base64 of the 32 raw bytes, as GET
+# /api/v1/claims/signing-keys/ publishes them), comma-separated: what they signed stays verifiable.
+REVIEW_SIGNING_RETIRED_KEYS = env_list("REVIEW_SIGNING_RETIRED_KEYS", [])
+
 # Auth -----------------------------------------------------------------------------------------
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},

@@ -4,6 +4,7 @@ import os
 
 import pytest
 from django.contrib.auth.models import Group
+from django.db import connection
 from rest_framework.test import APIClient
 
 from learning_platform.roles import EDITORS, LEARNERS, REVIEWERS
@@ -113,3 +114,30 @@ def _postgres_only(request):
     if os.environ.get("LP_REQUIRE_POSTGRES") == "1":
         pytest.fail(reason)
     pytest.skip(reason)
+
+
+@pytest.fixture
+def tamper():
+    """Raw SQL on the reviews table, as someone with database access could run it.
+
+    On PostgreSQL the append-only trigger is disabled for the test's transaction (the change is
+    rolled back with it), so that the chain check can be shown catching what gets through.
+    """
+
+    def run(sql: str, params=()):
+        with connection.cursor() as cursor:
+            if connection.vendor == "postgresql":
+                # Deferred foreign-key checks pending in the test's transaction would block the
+                # ALTER TABLE: run them now.
+                cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+                cursor.execute(
+                    "ALTER TABLE claims_claimreview DISABLE TRIGGER claims_claimreview_append_only"
+                )
+            cursor.execute(sql, params)
+            if connection.vendor == "postgresql":
+                cursor.execute(
+                    "ALTER TABLE claims_claimreview ENABLE TRIGGER claims_claimreview_append_only"
+                )
+                cursor.execute("SET CONSTRAINTS ALL DEFERRED")
+
+    return run

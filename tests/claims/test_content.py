@@ -252,6 +252,30 @@ def test_an_invalid_file_is_refused_naming_the_field(tree, change, field):
     assert error.value.path.endswith("file.yaml")
 
 
+@pytest.mark.parametrize(
+    ("change", "field", "reason"),
+    [
+        (lambda d: d["claims"][0].update(text="A\x00B"), "claims[0].text", "NUL"),
+        (
+            lambda d: d["claims"][0]["reviews"][0].update(summary="half \ud800 a pair"),
+            "claims[0].reviews[0].summary",
+            "U+D800",
+        ),
+    ],
+)
+def test_text_no_column_can_store_is_refused_naming_the_field(tree, change, field, reason):
+    """A NUL or a lone surrogate (written as a YAML escape) is refused with file and field,
+    before anything is written."""
+    root, document, write = tree
+    change(document)
+    write(document)
+    with pytest.raises(ContentError) as error:
+        load(root)
+    assert (error.value.field, error.value.path.endswith("file.yaml")) == (field, True)
+    assert reason in error.value.reason
+    assert not Claim.objects.exists()
+
+
 def test_a_source_not_attached_to_the_concept_is_refused(tree):
     """A claim in a file cannot rest on a source its concept does not cite."""
     root, document, write = tree

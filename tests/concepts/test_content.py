@@ -323,6 +323,27 @@ def test_invalid_value_is_refused_with_path_field_and_reason(content_copy):
     assert counts() == dict.fromkeys(counts(), 0)
 
 
+def test_a_lone_surrogate_escape_is_refused_naming_the_field(content_copy):
+    """A YAML escape for half a surrogate pair cannot be stored: refused at its field."""
+    concept = content_copy / RLHF / "concept.yaml"
+    text = concept.read_text(encoding="utf-8")
+    title = next(line for line in text.splitlines() if line.startswith("title:"))
+    concept.write_text(text.replace(title, 'title: "RLHF \\ud800"'), encoding="utf-8")
+    error = refused(content_copy)
+    assert (error.path.endswith("rlhf/concept.yaml"), error.field) == (True, "title")
+    assert "U+D800" in error.reason
+    assert counts() == dict.fromkeys(counts(), 0)
+
+
+def test_a_nul_in_a_section_body_is_refused_naming_the_file(content_copy):
+    """A NUL character in a section's Markdown is refused with the file and "body"."""
+    section = sorted((content_copy / RLHF / "sections").glob("*.md"))[0]
+    section.write_bytes(section.read_bytes().rstrip(b"\n") + b" \x00\n")
+    error = refused(content_copy)
+    assert (error.path, error.field) == (str(section), "body")
+    assert "NUL" in error.reason
+
+
 def test_unknown_field_is_refused(content_copy):
     """A misspelt key is an error naming it, not silently ignored."""
     edit(content_copy / RLHF / "concept.yaml", "read_minutes: 20", "read_minute: 20")

@@ -46,3 +46,17 @@ def test_an_anchor_id_template_with_an_unknown_field_refuses_to_start():
     result = _manage("check", ANCHOR_ID_TEMPLATE="{kind}/{areaa}")
     assert result.returncode != 0
     assert "ANCHOR_ID_TEMPLATE '{kind}/{areaa}' is not a template" in result.stderr
+
+
+def test_a_review_signing_key_is_required_when_debug_is_off():
+    """With DEBUG off and no signing key, the settings refuse to start rather than generate a
+    key per machine."""
+    result = _manage(
+        "check",
+        DEBUG="0",
+        SECRET_KEY="k" * 20 + "-a-long-random-production-secret-0123456789-xyz",
+        REVIEW_SIGNING_KEY="",
+        REVIEW_SIGNING_KEY_FILE="",
+    )
+    assert result.returncode != 0
+    assert "REVIEW_SIGNING_KEY or REVIEW_SIGNING_KEY_FILE must be set" in result.stderr

@@ -87,6 +87,8 @@ MATRIX = {
     "/api/v1/objects/{key}": public_read(),
     "/api/v1/claims/": public_read(),
     "/api/v1/claims/review-queue/": public_read(),
+    "/api/v1/claims/signing-keys/": public_read(),
+    "/api/v1/claims/checkpoint/": public_read(),
     "/api/v1/claims/{claim_id}/": public_read(),
     "/api/v1/claims/{claim_id}/claim-review.jsonld": public_read(),
     "/api/v1/claims/{claim_id}/reviews/{review_id}/": public_read(),

@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("claims", "0005_review_identity_and_inputs"),
+        ("claims", "0007_sign_recorded_reviews"),
     ]
 
     operations = [
