@@ -181,3 +181,31 @@ def test_verify_is_throttled_per_user(demo_claim, reviewer_client, monkeypatch):
     url = f"/api/v1/claims/{demo_claim.pk}/verify/"
     statuses = [reviewer_client.post(url).status_code for _ in range(4)]
     assert statuses[:3] == [202, 202, 202] and statuses[3] == 429
+
+
+FOUNDATION_CLAIMS = {
+    "claim:statistics/maximum-likelihood#bernoulli-mle-and-information": "p̂ = k/n",
+    "claim:information-theory/kl-divergence#gibbs-and-asymmetry": "Pinsker",
+    "claim:reinforcement-learning/policy-gradient#reinforce-baseline-unbiased": "b*",
+    "claim:reinforcement-learning/ppo#clipped-surrogate-lower-bound": "L^CLIP ≤ L^CPI",
+}
+
+
+def test_the_foundation_pages_claims_verify_against_their_demos(reviewer_client):
+    """Each claim content/ ships for the pages RLHF builds on runs its demo in its stored state
+    and records a passed verification naming the invariant checked; it stays unreviewed."""
+    from claims.models import Claim
+    from claims.selectors import claim_badge
+
+    call_command("load_content", verbosity=0)
+    for key, words in FOUNDATION_CLAIMS.items():
+        claim = Claim.objects.get(key=key)
+        url = f"/api/v1/claims/{claim.pk}/verify/"
+        pending = reviewer_client.post(url)
+        assert pending.status_code == 202, (key, pending.json())
+        _run_witnesses(pending)
+        done = reviewer_client.post(url)
+        assert done.status_code == 201, (key, done.json())
+        assert done.json()["outcome"] == "passed" and words in done.json()["invariant"]
+        claim.refresh_from_db()
+        assert claim_badge(claim=claim) == "unreviewed"
