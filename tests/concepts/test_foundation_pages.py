@@ -202,3 +202,18 @@ def test_claims_are_linked_unreviewed_and_the_page_says_so(everything, anon_clie
         panel = page["claims"]
         assert panel["summary"]["needs_review_line"] == NEEDS_REVIEW_LINE
         assert [item["badge"] for item in panel["items"]] == ["unreviewed"] * len(claims)
+
+
+def test_journal_papers_cite_as_journal_articles(loaded, anon_client):
+    """Fisher, Kullback–Leibler and Williams are journal articles in CSL-JSON, with the journal
+    as container and the DOI; PPO is a paper with its arXiv number."""
+    for key in (
+        "fisher-1922-mathematical-foundations",
+        "kullback-1951-information-sufficiency",
+        "williams-1992-reinforce",
+    ):
+        item = anon_client.get(f"/api/v1/sources/{key}/csl/").json()
+        assert item["type"] == "article-journal" and item["DOI"].startswith("10.")
+        assert item["author"][0]["family"] in {"Fisher", "Kullback", "Williams"}
+    ppo = anon_client.get("/api/v1/sources/schulman-2017-ppo/csl/").json()
+    assert ppo["number"] == "arXiv:1707.06347" and len(ppo["author"]) == 5
