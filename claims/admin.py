@@ -401,6 +401,7 @@ class ClaimVerificationAdmin(admin.ModelAdmin):
         "result_hash",
         "witness_code_version",
         "fingerprint",
+        "record",
         "verified_at",
         "verified_by",
     ]

@@ -105,8 +105,51 @@ class LatestReviewOutput(serializers.Serializer):
     stale = serializers.BooleanField()
 
 
+@extend_schema_serializer(component_name="CodeWitnessRun")
+class CodeRunOutput(serializers.Serializer):
+    key = serializers.CharField()
+    version = serializers.CharField(help_text="The code object's content hash that ran.")
+    language = serializers.CharField()
+    expected_output_declared = serializers.BooleanField()
+    ran = serializers.BooleanField()
+    exit_status = serializers.IntegerField(allow_null=True, help_text="None: a signal ended it.")
+    signal = serializers.CharField(allow_null=True)
+    limit = serializers.ChoiceField(
+        choices=["time", "cpu", "memory", "file-size"],
+        allow_null=True,
+        help_text="The limit that stopped the run, if one did.",
+    )
+    duration_seconds = serializers.FloatField(allow_null=True)
+    stdout = serializers.CharField(help_text="What it printed, cut at CODE_WITNESS_STDOUT_CHARS.")
+    stdout_truncated = serializers.BooleanField()
+    stderr_tail = serializers.CharField()
+    matched = serializers.BooleanField(help_text="stdout equals the expected output.")
+    diff = serializers.CharField(
+        required=False, help_text="Unified diff from the expected output to stdout."
+    )
+    reason = serializers.CharField(required=False, help_text="Why it could not match.")
+
+
+@extend_schema_serializer(component_name="DemoWitnessRun")
+class DemoRunOutput(serializers.Serializer):
+    key = serializers.CharField()
+    kind = serializers.CharField()
+    params_hash = serializers.CharField()
+    code_version = serializers.CharField()
+    recomputed = serializers.BooleanField(help_text="Always true: computed afresh, not cached.")
+    matched_cache = serializers.BooleanField(
+        allow_null=True, help_text="Equal to the cached run's result; null with no cached run."
+    )
+    cached_run = serializers.CharField(allow_null=True)
+    invariant_holds = serializers.BooleanField()
+    error = serializers.CharField(required=False)
+
+
 class VerificationOutput(serializers.ModelSerializer):
     stale = serializers.SerializerMethodField()
+    code_runs = serializers.SerializerMethodField()
+    demo_runs = serializers.SerializerMethodField()
+    limits = serializers.SerializerMethodField()
 
     class Meta:
         model = ClaimVerification
@@ -119,11 +162,27 @@ class VerificationOutput(serializers.ModelSerializer):
             "fingerprint",
             "verified_at",
             "stale",
+            "code_runs",
+            "demo_runs",
+            "limits",
         ]
 
     def get_stale(self, verification: ClaimVerification) -> bool:
         """True when the claim has changed since its witnesses were verified."""
         return verification.fingerprint != verification.claim.fingerprint
+
+    @extend_schema_field(CodeRunOutput(many=True))
+    def get_code_runs(self, verification: ClaimVerification) -> list:
+        return CodeRunOutput(verification.record.get("code_runs", []), many=True).data
+
+    @extend_schema_field(DemoRunOutput(many=True))
+    def get_demo_runs(self, verification: ClaimVerification) -> list:
+        return DemoRunOutput(verification.record.get("demo_runs", []), many=True).data
+
+    @extend_schema_field(OpenApiTypes.OBJECT)
+    def get_limits(self, verification: ClaimVerification) -> dict:
+        """The limits each code witness ran under (empty when none ran)."""
+        return verification.record.get("limits", {})
 
 
 @extend_schema_serializer(component_name="ClaimStaleReason")
@@ -554,7 +613,7 @@ class ClaimReviewJsonLdApi(APIView):
 
 
 class ClaimVerifyApi(APIView):
-    """Run the claim's demo witnesses in their stored states and record what they show."""
+    """Run the claim's code witnesses and compute its demo witnesses afresh; record the outcome."""
 
     permission_classes = [IsEditorOrReviewer]
     throttle_classes = [ScopedRateThrottle]
@@ -567,30 +626,19 @@ class ClaimVerifyApi(APIView):
                 VerificationOutput, description="Nothing changed since the latest verification"
             ),
             201: VerificationOutput,
-            202: OpenApiResponse(description="Witness runs are still queued or running"),
-            400: OpenApiResponse(description="The claim has no runnable demo witness"),
+            400: OpenApiResponse(description="The claim has no runnable code or demo witness"),
             404: OpenApiResponse(description="No such claim"),
         },
-        summary="Verify a claim with its demo witnesses",
+        summary="Verify a claim: run its code witnesses, recompute its demo witnesses",
+        description="Passes only when every cited code witness exits 0 printing exactly its "
+        "expected output and every demo state shows its invariant. Code runs in a separate "
+        "process under the CODE_WITNESS_* limits; the record says what each witness did.",
     )
     def post(self, request, claim_id: int):
         claim = selectors.claim_get(user=request.user, claim_id=claim_id)
         if claim is None:
             raise NotFound("No claim has this id.")
-        verification, runs, created = claim_verify(claim=claim, user=request.user)
-        if verification is None:
-            urls = [request.build_absolute_uri(f"/api/v1/demo-runs/{run.pk}/") for run in runs]
-            return Response(
-                {
-                    "detail": "Witness runs are in progress; POST again to record the outcome.",
-                    "runs": [
-                        {"id": str(run.pk), "kind": run.kind, "status": run.status, "url": url}
-                        for run, url in zip(runs, urls, strict=True)
-                    ],
-                },
-                status=status.HTTP_202_ACCEPTED,
-                headers={"Location": urls[0]},
-            )
+        verification, created = claim_verify(claim=claim, user=request.user)
         verification.claim = claim
         return Response(
             VerificationOutput(verification).data,

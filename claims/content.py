@@ -68,6 +68,7 @@ VERIFICATION_FIELDS = {
     "result_hash",
     "witness_code_version",
     "fingerprint",
+    "record",
     "verified_at",
     "verified_by",
 }
@@ -244,6 +245,10 @@ def _load_verification(claim: Claim, entry: Any, path: Path, where: str) -> None
     values["verified_at"] = _as_datetime(
         _require(entry, "verified_at", path, where, object), path, f"{where}.verified_at"
     )
+    record = entry.get("record") or {}
+    if not isinstance(record, dict):
+        raise ContentError(path, f"{where}.record", "must be a mapping")
+    values["record"] = record
     try:
         verification_restore(claim=claim, verified_by=entry.get("verified_by") or "", **values)
     except ValidationError as exc:
@@ -443,6 +448,7 @@ def _claim_document(claim: Claim) -> dict:
                 "result_hash": verification.result_hash,
                 "witness_code_version": verification.witness_code_version,
                 "fingerprint": verification.fingerprint,
+                **({"record": verification.record} if verification.record else {}),
                 "verified_at": verification.verified_at.isoformat(),
                 **(
                     {"verified_by": verification.verified_by.get_username()}

@@ -367,7 +367,8 @@ class ReviewerIdentity(models.Model):
 
 
 class ClaimVerification(AppendOnlyModel):
-    """The outcome of running a claim's demo witness and checking its invariant."""
+    """The outcome of running a claim's code and demo witnesses: each code witness must print
+    its expected output and each demo state must show its invariant."""
 
     class Outcome(models.TextChoices):
         PASSED = "passed", "passed"
@@ -379,6 +380,13 @@ class ClaimVerification(AppendOnlyModel):
     result_hash = models.CharField(max_length=64)
     witness_code_version = models.CharField(max_length=64)
     fingerprint = models.CharField(max_length=64, help_text="The claim's fingerprint verified.")
+    # What each witness did: {"code_runs": [...], "demo_runs": [...], "limits": {...}}.
+    record = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text="Each code witness's run (stdout, stderr tail, exit status, duration, match) "
+        "and each demo witness's fresh computation.",
+    )
     verified_at = models.DateTimeField(default=timezone.now)
     verified_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 from django.db.models import Case, CharField, Count, F, Q, QuerySet, Value, When
 
-from concepts.models import Concept
+from concepts.models import Concept, ConceptRevision
 from concepts.selectors import concept_diff_path
 from learning_platform.objects import ResolvedObject
 from learning_platform.roles import is_editor, is_reviewer
@@ -78,11 +78,14 @@ def claim_stale_reasons(*, claim: Claim) -> list[dict]:
         return []
     reasons = inputs_changed(review.fingerprint_inputs, claim.fingerprint_inputs)
     concept = claim.concept
-    if review.concept_revision and concept.revision_hash:
+    # The reviewed revision, or the oldest one this database holds when the review came from
+    # content files written elsewhere (claims_with_links finds which).
+    since = getattr(claim, "diff_since", review.concept_revision)
+    if since and concept.revision_hash:
         for reason in reasons:
             reason["diff_url"] = concept_diff_path(
                 concept.key,
-                old=review.concept_revision,
+                old=since,
                 new=concept.revision_hash,
                 object_key=reason["key"] if reason["input"] == "witness" else "",
             )
@@ -170,14 +173,49 @@ def claims_with_links(claims: QuerySet[Claim] | list[int], *, reviews: bool = Fa
         claim.latest_verification_id for claim in loaded if claim.latest_verification_id
     ]
     verifications = ClaimVerification.objects.in_bulk(verified_ids) if verified_ids else {}
+    diff_since = _diff_since(loaded, latest)
     for claim in loaded:
         claim.latest_verification = verifications.get(claim.latest_verification_id)
         claim.latest_review = latest.get(claim.latest_review_id)
+        if claim.pk in diff_since:
+            claim.diff_since = diff_since[claim.pk]
         claim.source_links = sources[claim.pk]
         claim.witness_links = witnesses[claim.pk]
         if reviews:
             claim.review_history = history[claim.pk]
     return loaded
+
+
+def _diff_since(claims: list[Claim], reviews: dict[int, ClaimReview]) -> dict[int, str]:
+    """For each stale claim, the revision its stale reasons diff from: the one its latest
+    review saw if this database holds it, else the concept's oldest revision here. One query,
+    and none when no claim is stale."""
+    stale = {
+        claim.pk: reviews[claim.latest_review_id]
+        for claim in claims
+        if claim.latest_review_id in reviews
+        and claim.latest_review_fingerprint != claim.fingerprint
+        and reviews[claim.latest_review_id].concept_revision
+    }
+    if not stale:
+        return {}
+    concepts = {claim.concept_id for claim in claims if claim.pk in stale}
+    known: set[tuple[int, str]] = set()
+    oldest: dict[int, str] = {}
+    for concept_id, digest, number in ConceptRevision.objects.filter(
+        Q(hash__in={review.concept_revision for review in stale.values()}) | Q(number=1),
+        concept_id__in=concepts,
+    ).values_list("concept_id", "hash", "number"):
+        known.add((concept_id, digest))
+        if number == 1:
+            oldest[concept_id] = digest
+    since = {}
+    for claim in claims:
+        review = stale.get(claim.pk)
+        if review is None or (claim.concept_id, review.concept_revision) in known:
+            continue
+        since[claim.pk] = oldest.get(claim.concept_id, "")
+    return since
 
 
 def concept_filter(value: str) -> Q | None:

@@ -1,7 +1,8 @@
 """The invariant each demo witness must show for a claim resting on it to count as verified.
 
-Each check reads a succeeded DemoRun's stored result and says whether the invariant holds; the
-description is what the verification records as "the invariant checked".
+Each check reads a demo result (computed afresh by the verification, in the shape a DemoRun
+stores) and says whether the invariant holds; the description is what the verification records
+as "the invariant checked". A new demo kind adds its Invariant to INVARIANTS.
 """
 
 import itertools

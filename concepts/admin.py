@@ -15,9 +15,11 @@ from django.utils import timezone
 from django.utils.html import format_html
 
 from .models import (
+    PRACTICE_HINTS_MAX,
     Concept,
     ConceptObject,
     ConceptSource,
+    PracticeHint,
     Prerequisite,
     RelatedLink,
     Section,
@@ -57,6 +59,7 @@ class ConceptObjectInline(admin.StackedInline):
         ("language", "demo_kind"),
         "params",
         "body",
+        "expected_output",
     )
 
     def get_formset(self, request, obj=None, **kwargs):
@@ -130,6 +133,14 @@ class ConceptSourceInline(admin.TabularInline):
     verbose_name_plural = "sources, with the sentence saying what each grounds"
 
 
+class PracticeHintInline(admin.TabularInline):
+    model = PracticeHint
+    fields = ("number", "teaser", "body")
+    extra = 0
+    max_num = PRACTICE_HINTS_MAX
+    verbose_name_plural = "practice hints (teaser shown, body revealed in order)"
+
+
 @admin.register(Concept)
 class ConceptAdmin(admin.ModelAdmin):
     list_display = (
@@ -161,10 +172,20 @@ class ConceptAdmin(admin.ModelAdmin):
             "Metadata",
             {"fields": (("status", "importance"), ("difficulty", "math_level", "read_minutes"))},
         ),
+        (
+            "Learner texts",
+            {
+                "classes": ("collapse",),
+                "description": "The texts around the page's panels. The practice hints are "
+                "below, with the concept's other parts.",
+                "fields": tuple(Concept.LEARNER_FIELDS),
+            },
+        ),
     )
     inlines = [
         SectionInline,
         ConceptObjectInline,
+        PracticeHintInline,
         PrerequisiteInline,
         RelatedLinkInline,
         ConceptSourceInline,

@@ -224,6 +224,9 @@ class ConceptDetailApi(APIView):
             operational = serializers.BooleanField()
             body = serializers.CharField()
             language = serializers.CharField()
+            expected_output = serializers.CharField(
+                help_text="Code witnesses: exactly what the code prints (verification checks it)."
+            )
             demo_kind = serializers.CharField()
             params = serializers.JSONField()
             version = serializers.CharField()
@@ -300,6 +303,47 @@ class ConceptDetailApi(APIView):
             body = serializers.CharField()
             runs_url = serializers.CharField()
 
+        @extend_schema_serializer(component_name="ConceptLearnerTexts")
+        class LearnerOutput(serializers.Serializer):
+            @extend_schema_serializer(component_name="ConceptPractice")
+            class Practice(serializers.Serializer):
+                @extend_schema_serializer(component_name="ConceptPracticeHintTeaser")
+                class Hint(serializers.Serializer):
+                    number = serializers.IntegerField()
+                    teaser = serializers.CharField()
+
+                heading = serializers.CharField()
+                prompt = serializers.CharField()
+                hints = Hint(
+                    many=True, help_text="Teasers only; the practice loop reveals each body."
+                )
+
+            @extend_schema_serializer(component_name="ConceptStoryboard")
+            class Storyboard(serializers.Serializer):
+                heading = serializers.CharField()
+                lens = serializers.CharField()
+                commit = serializers.CharField()
+
+            @extend_schema_serializer(component_name="ConceptVisualInquiry")
+            class VisualInquiry(serializers.Serializer):
+                heading = serializers.CharField()
+                question = serializers.CharField()
+                commit = serializers.CharField()
+
+            @extend_schema_serializer(component_name="ConceptAfterFirstPass")
+            class AfterFirstPass(serializers.Serializer):
+                heading = serializers.CharField()
+                body = serializers.CharField()
+
+            anchored_question = serializers.CharField(
+                help_text="The research room's question; a draft saved without one takes it."
+            )
+            practice = Practice()
+            storyboard = Storyboard(help_text="Mechanism Storyboard.")
+            visual_inquiry = VisualInquiry(help_text="Visual Inquiry.")
+            after_first_pass = AfterFirstPass(help_text="After The First Pass.")
+            research_instruction = serializers.CharField()
+
         importance = serializers.CharField()
         math_level = serializers.CharField()
         read_minutes = serializers.IntegerField()
@@ -315,6 +359,7 @@ class ConceptDetailApi(APIView):
         sources = PageSourceOutput(many=True)
         sources_summary = SourcesSummary()
         demos = DemoOutput(many=True)
+        learner = LearnerOutput(help_text="The texts around the page's panels, as written.")
 
     @extend_schema(
         responses={200: Output, 404: OpenApiResponse(description="No such concept")},

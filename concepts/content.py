@@ -33,9 +33,11 @@ from learning_platform.text import CanonicalField, canonical_text
 
 from .embeds import embed_problems, embedded_objects
 from .models import (
+    PRACTICE_HINTS_MAX,
     Concept,
     ConceptObject,
     ConceptSource,
+    PracticeHint,
     Prerequisite,
     RelatedLink,
     Section,
@@ -192,6 +194,54 @@ class _SourceLinkEntry(_Strict):
     grounds = _text(2000)
 
 
+class _HintEntry(_Strict):
+    teaser = _text(300, required=False)
+    body = _text(2000)
+
+
+class _PracticeBlock(_Strict):
+    heading = _text(300, required=False)
+    prompt = _text(2000, required=False)
+    hints = _HintEntry(many=True, required=False, default=list)
+
+    def validate_hints(self, hints):
+        if len(hints) > PRACTICE_HINTS_MAX:
+            raise serializers.ValidationError(
+                f"at most {PRACTICE_HINTS_MAX} hints (got {len(hints)}): learners reveal "
+                f"hints 1 to {PRACTICE_HINTS_MAX}"
+            )
+        return hints
+
+
+class _PromptBlock(_Strict):
+    heading = _text(300, required=False)
+
+
+class _StoryboardBlock(_PromptBlock):
+    lens = _text(2000, required=False)
+    commit = _text(2000, required=False)
+
+
+class _VisualInquiryBlock(_PromptBlock):
+    question = _text(2000, required=False)
+    commit = _text(2000, required=False)
+
+
+class _AfterFirstPassBlock(_PromptBlock):
+    body = _text(4000, required=False)
+
+
+class _LearnerBlock(_Strict):
+    """The texts around the page's panels; every key may be left out."""
+
+    anchored_question = _text(2000, required=False)
+    practice = _PracticeBlock(required=False, default=dict)
+    storyboard = _StoryboardBlock(required=False, default=dict)
+    visual_inquiry = _VisualInquiryBlock(required=False, default=dict)
+    after_first_pass = _AfterFirstPassBlock(required=False, default=dict)
+    research_instruction = _text(2000, required=False)
+
+
 class _ConceptFile(_Strict):
     title = _text(300)
     area_title = _text(120)
@@ -206,6 +256,7 @@ class _ConceptFile(_Strict):
     prerequisites = _EdgeEntry(many=True, required=False, default=list)
     related = _RelatedEntry(many=True, required=False, default=list)
     sources = _SourceLinkEntry(many=True, required=False, default=list)
+    learner = _LearnerBlock(required=False, default=dict)
 
 
 class _SectionFront(_Strict):
@@ -226,10 +277,15 @@ class _ObjectEntry(_Strict):
     demo_kind = _text(60, required=False)
     params = serializers.DictField(required=False, default=dict)
     body = _text(200_000)
+    expected_output = _text(64_000, required=False)
 
     def validate(self, data):
         if data["kind"] == ConceptObject.Kind.CODE and not data["language"]:
             raise serializers.ValidationError({"language": ["a code witness names its language"]})
+        if data["expected_output"] and data["kind"] != ConceptObject.Kind.CODE:
+            raise serializers.ValidationError(
+                {"expected_output": ["only a code witness has an expected output"]}
+            )
         if data["kind"] == ConceptObject.Kind.DEMO and not data["demo_kind"]:
             raise serializers.ValidationError({"demo_kind": ["a demo names its demo kind"]})
         return data
@@ -333,6 +389,7 @@ class ConceptDoc:
     prerequisites: list[dict[str, Any]]
     related: list[dict[str, Any]]
     sources: list[dict[str, Any]]
+    hints: list[dict[str, Any]] = field(default_factory=list)
     sections: list[SectionDoc] = field(default_factory=list)
     objects: list[dict[str, Any]] = field(default_factory=list)
     objects_path: Path | None = None
@@ -340,6 +397,39 @@ class ConceptDoc:
     @property
     def concept_path(self) -> str:
         return f"{self.area}/{self.slug}"
+
+
+def learner_fields(block: dict[str, Any]) -> dict[str, str]:
+    """concept.yaml's ``learner:`` block → the Concept fields it sets ("" where left out)."""
+    values = {}
+    for name, place in Concept.LEARNER_FIELDS.items():
+        value: Any = block
+        for part in place:
+            value = (value or {}).get(part, "")
+        values[name] = value or ""
+    return values
+
+
+def learner_block(concept: Concept, hints: list[PracticeHint]) -> dict[str, Any]:
+    """The ``learner:`` block as concept.yaml writes it: empty texts and groups left out."""
+    block: dict[str, Any] = {}
+    for name, place in Concept.LEARNER_FIELDS.items():
+        value = getattr(concept, name)
+        if not value:
+            continue
+        target = block
+        for part in place[:-1]:
+            target = target.setdefault(part, {})
+        target[place[-1]] = value
+    if hints:
+        block.setdefault("practice", {})["hints"] = [
+            _omit_empty({"teaser": hint.teaser, "body": hint.body}, keep=("body",))
+            for hint in hints
+        ]
+    # The file's order, whatever order the fields were set in.
+    order = ["anchored_question", "practice", "storyboard", "visual_inquiry"]
+    order += ["after_first_pass", "research_instruction"]
+    return {key: block[key] for key in order if key in block}
 
 
 def _parse_source(path: Path) -> SourceDoc:
@@ -390,6 +480,7 @@ def _parse_concept(path: Path) -> ConceptDoc:
         if not SLUG.match(value):
             raise ContentError(path, f"(folder {name})", f"{value!r} is not a slug")
     fields = _validate(path, read_yaml(path), _ConceptFile)
+    learner = fields.pop("learner")
     doc = ConceptDoc(
         path=path,
         area=area,
@@ -397,7 +488,8 @@ def _parse_concept(path: Path) -> ConceptDoc:
         prerequisites=[dict(edge) for edge in fields.pop("prerequisites")],
         related=[dict(link) for link in fields.pop("related")],
         sources=[dict(link) for link in fields.pop("sources")],
-        fields=fields,
+        hints=[dict(hint) for hint in (learner.get("practice") or {}).get("hints", [])],
+        fields={**fields, **learner_fields(learner)},
     )
     _check_unique(path, "prerequisites", [edge["concept"] for edge in doc.prerequisites])
     _check_unique(path, "sources", [link["source"] for link in doc.sources], "source")
@@ -675,6 +767,7 @@ def concepts_load(root: Path, report: LoadReport, units: set[str] | None = None)
         loaded[doc.concept_path] = concept
         sections = _load_sections(report, doc, concept)
         _load_objects(report, doc, concept, sections)
+        _load_hints(report, doc, concept)
         _load_source_links(report, doc, concept, all_sources)
     targets = {**in_database, **loaded}
     for doc in concepts:
@@ -725,6 +818,7 @@ def _load_objects(
             "demo_kind": data["demo_kind"],
             "params": data["params"],
             "body": data["body"],
+            "expected_output": data["expected_output"],
             "order": index,
         }
         _upsert(
@@ -734,6 +828,30 @@ def _load_objects(
             values=values,
             key=f"{data['kind']}:{doc.concept_path}#{data['anchor']}",
             prefix=f"[{index}]",
+        )
+
+
+def _load_hints(report: LoadReport, doc: ConceptDoc, concept: Concept) -> None:
+    """Hint n of the practice loop is the n-th entry of ``learner.practice.hints``."""
+    current = {hint.number: hint for hint in concept.practice_hints.all()}
+    for number, hint in current.items():
+        if number > len(doc.hints):
+            _delete(
+                report=report,
+                path=doc.path,
+                instance=hint,
+                key=f"practice-hint:{doc.concept_path}#{number}",
+            )
+    for index, entry in enumerate(doc.hints):
+        number = index + 1
+        hint = current.get(number) or PracticeHint(concept=concept, number=number)
+        _upsert(
+            report=report,
+            path=doc.path,
+            instance=hint,
+            values={"teaser": entry["teaser"], "body": entry["body"]},
+            key=f"practice-hint:{doc.concept_path}#{number}",
+            prefix=f"learner.practice.hints[{index}]",
         )
 
 
@@ -955,6 +1073,9 @@ def concept_file_data(concept: Concept) -> dict[str, Any]:
     links = sorted(concept.source_links.all(), key=lambda link: (link.order, link.pk))
     if links:
         data["sources"] = [{"source": link.source.key, "grounds": link.grounds} for link in links]
+    learner = learner_block(concept, sorted(concept.practice_hints.all(), key=lambda h: h.number))
+    if learner:
+        data["learner"] = learner
     return data
 
 
@@ -986,6 +1107,8 @@ def object_entry(obj: ConceptObject, section_kinds: dict[int, str]) -> dict[str,
         }
     )
     entry["body"] = obj.body
+    if obj.expected_output:
+        entry["expected_output"] = obj.expected_output
     return entry
 
 
@@ -1031,6 +1154,7 @@ def concepts_files(
         "prerequisite_edges__prerequisite",
         "related_links__target",
         "source_links__source",
+        "practice_hints",
     )
     for concept in concepts:
         if concept_paths is not None and concept.path not in concept_paths:

@@ -55,8 +55,65 @@ class Concept(models.Model):
         help_text="The 'Test the link' prompt, e.g. 'Manipulate one control and predict the "
         "visible change.'",
     )
+    # The learner texts around the page's panels (concept.yaml's ``learner:`` block). Each is
+    # written for its concept; an empty one is simply not shown.
+    anchored_question = CanonicalTextField(
+        max_length=2000,
+        blank=True,
+        help_text="The research room's anchored question; a draft saved without a question "
+        "takes it.",
+    )
+    practice_heading = CanonicalCharField(
+        max_length=300, blank=True, help_text="Practice Loop heading."
+    )
+    practice_prompt = CanonicalTextField(
+        max_length=2000, blank=True, help_text="Practice Loop: what to predict first."
+    )
+    storyboard_heading = CanonicalCharField(
+        max_length=300, blank=True, help_text="Mechanism Storyboard heading."
+    )
+    storyboard_lens = CanonicalTextField(
+        max_length=2000, blank=True, help_text="Mechanism Storyboard: the prediction lens."
+    )
+    storyboard_commit = CanonicalTextField(
+        max_length=2000, blank=True, help_text="Mechanism Storyboard: what to commit to first."
+    )
+    visual_inquiry_heading = CanonicalCharField(
+        max_length=300, blank=True, help_text="Visual Inquiry heading."
+    )
+    visual_inquiry_question = CanonicalTextField(
+        max_length=2000, blank=True, help_text="Visual Inquiry: the prediction question."
+    )
+    visual_inquiry_commit = CanonicalTextField(
+        max_length=2000, blank=True, help_text="Visual Inquiry: what to commit to first."
+    )
+    after_first_pass_heading = CanonicalCharField(
+        max_length=300, blank=True, help_text="After The First Pass heading."
+    )
+    after_first_pass_body = CanonicalTextField(
+        max_length=4000, blank=True, help_text="After The First Pass paragraph."
+    )
+    research_instruction = CanonicalTextField(
+        max_length=2000, blank=True, help_text="Research Room: how to attach a question."
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+
+    # Model field → its place in concept.yaml's ``learner:`` block and in the page's ``learner``.
+    LEARNER_FIELDS = {
+        "anchored_question": ("anchored_question",),
+        "practice_heading": ("practice", "heading"),
+        "practice_prompt": ("practice", "prompt"),
+        "storyboard_heading": ("storyboard", "heading"),
+        "storyboard_lens": ("storyboard", "lens"),
+        "storyboard_commit": ("storyboard", "commit"),
+        "visual_inquiry_heading": ("visual_inquiry", "heading"),
+        "visual_inquiry_question": ("visual_inquiry", "question"),
+        "visual_inquiry_commit": ("visual_inquiry", "commit"),
+        "after_first_pass_heading": ("after_first_pass", "heading"),
+        "after_first_pass_body": ("after_first_pass", "body"),
+        "research_instruction": ("research_instruction",),
+    }
 
     class Meta:
         ordering = ["area", "slug"]
@@ -95,7 +152,12 @@ class Concept(models.Model):
             str(self.read_minutes),
             self.illustration_caption,
             self.link_test,
+            # Learner texts count only once written, so adding them left other versions alone.
+            *(self.learner_texts() if any(self.learner_texts()) else ()),
         )
+
+    def learner_texts(self) -> list[str]:
+        return [getattr(self, name) for name in self.LEARNER_FIELDS]
 
 
 class Section(models.Model):
@@ -165,6 +227,12 @@ class ConceptObject(models.Model):
         help_text="LaTeX for an equation, verbatim code for a code witness, text otherwise.",
     )
     language = models.CharField(max_length=40, blank=True, help_text="Code witnesses only.")
+    expected_output = CanonicalTextField(
+        max_length=64_000,
+        blank=True,
+        help_text="Code witnesses only: exactly what the code prints. Verifying a claim runs the "
+        "code and compares.",
+    )
     demo_kind = models.CharField(max_length=60, blank=True, help_text="Demos only.")
     params = models.JSONField(default=dict, blank=True, help_text="Demo default parameters.")
     operational = models.BooleanField(
@@ -190,8 +258,42 @@ class ConceptObject(models.Model):
 
     @property
     def content_hash(self) -> str:
+        """What a reviewer reads of this object. A code witness's expected output is left out:
+        it is checked by running the code at every verification, which a review records, so an
+        edit to it fails verification rather than staling the review."""
         params = json.dumps(self.params, sort_keys=True, separators=(",", ":"))
         return sha256_text(self.kind, self.title, self.body, self.language, self.demo_kind, params)
+
+
+# A practice loop reveals at most this many hints, one at a time.
+PRACTICE_HINTS_MAX = 3
+
+
+class PracticeHint(models.Model):
+    """Hint 1, 2 or 3 of a concept's practice loop: a teaser shown with the page, and the body a
+    learner reveals when their model needs a nudge."""
+
+    concept = models.ForeignKey(Concept, on_delete=models.CASCADE, related_name="practice_hints")
+    number = models.PositiveSmallIntegerField(
+        validators=[MinValueValidator(1), MaxValueValidator(PRACTICE_HINTS_MAX)]
+    )
+    teaser = CanonicalCharField(
+        max_length=300, blank=True, help_text="Shown before the hint is revealed."
+    )
+    body = CanonicalTextField(max_length=2000, help_text="Revealed on request, in order.")
+
+    class Meta:
+        ordering = ["concept", "number"]
+        constraints = [
+            models.UniqueConstraint(fields=["concept", "number"], name="practicehint_unique"),
+            models.CheckConstraint(
+                condition=models.Q(number__gte=1, number__lte=PRACTICE_HINTS_MAX),
+                name="practicehint_number_1_to_3",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.concept.path} · hint {self.number}"
 
 
 class Prerequisite(models.Model):

@@ -65,6 +65,8 @@ def concept_context(concept: Concept) -> dict[str, Any]:
         "area_title": concept.area_title,
         "summary": concept.summary,
         "status": concept.status,
+        "anchored_question": concept.anchored_question,
+        "practice": {"heading": concept.practice_heading, "prompt": concept.practice_prompt},
         "source_keys": [link.source.key for link in links],
         "prerequisites": [
             {"key": edge.prerequisite.key, "title": edge.prerequisite.title} for edge in before

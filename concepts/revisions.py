@@ -31,6 +31,7 @@ from .models import (
     ConceptObject,
     ConceptRevision,
     ConceptSource,
+    PracticeHint,
     Prerequisite,
     RelatedLink,
     Section,
@@ -149,6 +150,7 @@ def concept_content(concept: Concept) -> dict[str, Any]:
         "demo_kind",
         "params",
         "body",
+        "expected_output",
         "order",
     )
     before = Prerequisite.objects.filter(concept=concept).values(
@@ -162,6 +164,7 @@ def concept_content(concept: Concept) -> dict[str, Any]:
     )
     links = ConceptSource.objects.filter(concept=concept).annotate(sha=snapshot_latest_sha())
     links = links.select_related("source")
+    hints = PracticeHint.objects.filter(concept=concept).values("number", "teaser", "body")
     return {
         "concept": {
             name: getattr(concept, name)
@@ -180,10 +183,19 @@ def concept_content(concept: Concept) -> dict[str, Any]:
                 "link_test",
             )
         },
+        "learner": {name: getattr(concept, name) for name in Concept.LEARNER_FIELDS},
+        "practice_hints": {
+            str(row["number"]): {"teaser": row["teaser"], "body": row["body"]} for row in hints
+        },
         "sections": {row["kind"]: row for row in sections},
         "objects": {
             f"{row['kind']}:{row['anchor']}": {
-                **{k: v for k, v in row.items() if k != "section_id"},
+                # An expected output is listed once declared: older revisions have none.
+                **{
+                    k: v
+                    for k, v in row.items()
+                    if k != "section_id" and (k != "expected_output" or v)
+                },
                 "section": kinds.get(row["section_id"], ""),
             }
             for row in objects
@@ -231,7 +243,8 @@ def concept_content(concept: Concept) -> dict[str, Any]:
 
 def content_visible(content: dict[str, Any], *, user) -> dict[str, Any]:
     """A revision's content as ``user`` may see it: edges and related links to concepts that
-    are not published now are left out for readers who may not see unpublished work."""
+    are not published now are left out for readers who may not see unpublished work, and so
+    are the practice hints' bodies, which a learner reveals one at a time."""
     if concept_sees_unpublished(user):
         return content
     paths = {
@@ -247,6 +260,10 @@ def content_visible(content: dict[str, Any], *, user) -> dict[str, Any]:
         ).values_list("area", "slug")
     }
     visible = dict(content)
+    visible["practice_hints"] = {
+        number: {"teaser": hint.get("teaser", "")}
+        for number, hint in (content.get("practice_hints") or {}).items()
+    }
     for group in ("prerequisites", "next", "related"):
         visible[group] = {
             key: value
@@ -353,7 +370,10 @@ def _json(value: Any) -> str:
 def content_items(content: dict[str, Any]) -> dict[str, Any]:
     """Flatten a page's content into diffable items keyed like the page's object keys."""
     items: dict[str, Any] = {"concept": content.get("concept", {})}
+    if any((content.get("learner") or {}).values()):
+        items["learner"] = content["learner"]
     for group, prefix in (
+        ("practice_hints", "practice-hint"),
         ("sections", "section"),
         ("objects", ""),
         ("prerequisites", "prerequisite"),
@@ -442,7 +462,7 @@ def _on_snapshot(sender, instance: SourceSnapshot, raw=False, **kwargs):
 
 def connect() -> None:
     post_save.connect(_on_concept, sender=Concept, dispatch_uid="revisions.concept")
-    for model in (Section, ConceptObject, RelatedLink, ConceptSource):
+    for model in (Section, ConceptObject, RelatedLink, ConceptSource, PracticeHint):
         for signal in (post_save, post_delete):
             signal.connect(
                 _on_child, sender=model, dispatch_uid=f"revisions.{model.__name__}.{id(signal)}"

@@ -17,7 +17,15 @@ from learning_platform.roles import is_editor, is_reviewer
 
 from .embeds import EmbeddedObject, embed_expand, embedded_objects
 from .graph import requires_map, study_order
-from .models import Concept, ConceptObject, Prerequisite, Section, Source, SourceSnapshot
+from .models import (
+    Concept,
+    ConceptObject,
+    PracticeHint,
+    Prerequisite,
+    Section,
+    Source,
+    SourceSnapshot,
+)
 
 SNAPSHOT_READY = "Local snapshot ready"
 SNAPSHOT_MISSING = "No local snapshot"
@@ -76,6 +84,26 @@ def concept_diff_path(concept_key: str, *, old: str, new: str, object_key: str =
     query = {"from": old, "to": new, **({"object": object_key} if object_key else {})}
     path = reverse("concept-diff", kwargs={"area": area, "slug": slug})
     return f"{path}?{urlencode(query)}"
+
+
+def practice_hints_of(concept_key: str) -> QuerySet[PracticeHint]:
+    """The practice hints of ``concept:<area>/<slug>``, in order (one query when read)."""
+    area, _, slug = concept_key.removeprefix("concept:").partition("/")
+    return PracticeHint.objects.filter(concept__area=area, concept__slug=slug).order_by("number")
+
+
+def learner_texts(concept: Concept, hints: Iterable[PracticeHint]) -> dict[str, Any]:
+    """The texts around the page's panels, grouped as concept.yaml's ``learner:`` block. Hints
+    show their teasers only: a learner reveals each body through the practice loop."""
+    texts: dict[str, Any] = {
+        "practice": {"hints": [{"number": h.number, "teaser": h.teaser} for h in hints]}
+    }
+    for name, place in Concept.LEARNER_FIELDS.items():
+        target = texts
+        for part in place[:-1]:
+            target = target.setdefault(part, {})
+        target[place[-1]] = getattr(concept, name)
+    return texts
 
 
 def concept_api_path(concept: Concept) -> str:
@@ -155,6 +183,7 @@ def object_data(obj: ConceptObject, section_kinds: dict[int, str]) -> dict[str, 
         "operational": obj.operational,
         "body": obj.body,
         "language": obj.language,
+        "expected_output": obj.expected_output,
         "demo_kind": obj.demo_kind,
         "params": obj.params,
         "version": obj.content_hash,
@@ -367,6 +396,7 @@ def concept_page(*, concept: Concept, user, request=None) -> dict[str, Any]:
             "snapshot_state": sources_state_label(len(sources), without_snapshot),
         },
         "demos": demos,
+        "learner": learner_texts(concept, concept.practice_hints.all()),
     }
     for name, build in page_sections().items():
         page[name] = build(concept=concept, request=request)

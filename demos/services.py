@@ -11,6 +11,7 @@ import logging
 import math
 import time
 import uuid
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
@@ -322,6 +323,57 @@ def demo_run_sweep(*, now=None) -> list[str]:
     if run_ids:
         logger.info("Demo sweep sent %d of %d stale runs again.", len(sent), len(run_ids))
     return sent
+
+
+@dataclass(frozen=True)
+class DemoRecomputation:
+    """A demo state computed afresh, beside the run that caches it (if one succeeded)."""
+
+    kind: str
+    params_hash: str
+    code_version: str
+    result: dict[str, Any] | None
+    error: str
+    cached_run: DemoRun | None
+
+    @property
+    def matched_cache(self) -> bool | None:
+        """Whether the fresh result equals the cached one (None: nothing cached to compare)."""
+        if self.cached_run is None or self.result is None:
+            return None
+        return self.result == self.cached_run.result
+
+
+def demo_run_recompute(*, kind: str, params: dict) -> DemoRecomputation:
+    """Compute a demo state here and now, ignoring any cached run, and write nothing.
+
+    Validation and the cost cap are the same as for a queued run (ValidationError per field);
+    a computation that fails says why in ``error``.
+    """
+    demo = demo_kind_get(kind)
+    if demo is None:
+        raise ValidationError({"kind": [f"unknown demo kind {str(kind)[:60]!r}"]})
+    canonical = demo.validate(params)
+    refusal = demo_run_cost_refusal(demo_run_cost(kind=kind, params=canonical))
+    if refusal is not None:
+        raise ValidationError(refusal)
+    digest, version = params_hash(kind, canonical), code_version()
+    cached = demo_run_find(kind=kind, params_hash=digest, code_version=version)
+    result, error = None, ""
+    try:
+        computed = demo_compute(kind, canonical, lambda fraction: None)
+        _require_json(computed)
+        result = json.loads(json.dumps(computed))  # as a stored result reads back
+    except Exception as exc:  # a failed computation must say why, whatever broke
+        error = f"{type(exc).__name__}: {exc}"[:1000]
+    return DemoRecomputation(
+        kind=kind,
+        params_hash=digest,
+        code_version=version,
+        result=result,
+        error=error,
+        cached_run=cached if cached is not None and cached.status == Status.SUCCEEDED else None,
+    )
 
 
 def _require_json(result: Any) -> None:

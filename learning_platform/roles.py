@@ -24,7 +24,6 @@ ROLE_PERMISSIONS: dict[str, list[tuple[str, str, tuple[str, ...]]]] = {
         ("claims", "claimreview", VIEW),
         ("claims", "claimverification", VIEW),
         ("demos", "demorun", VIEW),
-        ("research_room", "practicehint", ALL),
     ],
     REVIEWERS: [
         ("concepts", "*", VIEW),
@@ -37,7 +36,6 @@ ROLE_PERMISSIONS: dict[str, list[tuple[str, str, tuple[str, ...]]]] = {
         ("research_room", "researchdraft", ALL),
         ("research_room", "practiceprediction", ALL),
         ("research_room", "practiceprogress", ALL),
-        ("research_room", "practicehint", VIEW),
         ("demos", "demorun", ("add", "view")),
     ],
 }

@@ -278,6 +278,32 @@ else:
 DEMO_RUN_MAX_SECONDS = float(os.environ.get("DEMO_RUN_MAX_SECONDS", 15))
 DEMO_RUNS_IN_FLIGHT_MAX = int(os.environ.get("DEMO_RUNS_IN_FLIGHT_MAX", 3))
 
+# Code witnesses run by POST /claims/<id>/verify/ (claims.code_runs): each in its own process
+# with these limits. They stop an editor's mistake, not a hostile author: only editors write
+# witnesses. A verification records at most CODE_WITNESS_STDOUT_CHARS of stdout and the last
+# CODE_WITNESS_STDERR_BYTES of stderr; stdout counts toward the file-size limit.
+CODE_WITNESS_CPU_SECONDS = int(os.environ.get("CODE_WITNESS_CPU_SECONDS", 10))
+CODE_WITNESS_WALL_SECONDS = float(os.environ.get("CODE_WITNESS_WALL_SECONDS", 20))
+CODE_WITNESS_MEMORY_BYTES = int(os.environ.get("CODE_WITNESS_MEMORY_BYTES", 1 << 30))
+CODE_WITNESS_FILE_BYTES = int(os.environ.get("CODE_WITNESS_FILE_BYTES", 4 << 20))
+CODE_WITNESS_STDOUT_CHARS = int(os.environ.get("CODE_WITNESS_STDOUT_CHARS", 64_000))
+CODE_WITNESS_STDERR_BYTES = int(os.environ.get("CODE_WITNESS_STDERR_BYTES", 4_000))
+
+# The research room's grounded handoff opens "I am working in <SITE_NAME>'s <RESEARCH_ROOM_NAME>."
+# and names the anchor by ANCHOR_ID_TEMPLATE, filled from its object key: {kind}, {path} (the
+# key after "kind:"), {area}, {slug} and {anchor}. "{kind}/concept-notebook/{path}" gives the
+# ids the seed page shows (concept/concept-notebook/alignment/rlhf).
+SITE_NAME = os.environ.get("SITE_NAME", "the learning platform")
+RESEARCH_ROOM_NAME = os.environ.get("RESEARCH_ROOM_NAME", "research room")
+ANCHOR_ID_TEMPLATE = os.environ.get("ANCHOR_ID_TEMPLATE", "{kind}/{path}")
+try:
+    ANCHOR_ID_TEMPLATE.format(kind="", path="", area="", slug="", anchor="")
+except (KeyError, IndexError, ValueError) as exc:
+    raise ImproperlyConfigured(
+        f"ANCHOR_ID_TEMPLATE {ANCHOR_ID_TEMPLATE!r} is not a template of "
+        f"{{kind}}, {{path}}, {{area}}, {{slug}} and {{anchor}}: {exc!r}"
+    ) from None
+
 # Celery ---------------------------------------------------------------------------------------
 # The embedded broker is kombu's SQLAlchemy transport on a SQLite file of its own (see
 # learning_platform/broker.py and the README's Reliability section for why not the filesystem).

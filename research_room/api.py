@@ -176,7 +176,11 @@ class DraftListApi(ResearchRoomApi):
     @extend_schema_serializer(component_name="ResearchDraftCreate")
     class Input(serializers.Serializer):
         anchor = serializers.CharField(max_length=300, help_text="An object key that resolves.")
-        question = serializers.CharField(max_length=QUESTION_MAX)
+        question = serializers.CharField(
+            max_length=QUESTION_MAX,
+            required=False,
+            help_text="Left out: the anchored concept's question (for an object, its concept's).",
+        )
         note = serializers.CharField(max_length=NOTE_MAX, required=False, allow_blank=True)
         next_action = serializers.CharField(
             max_length=NEXT_ACTION_MAX, required=False, allow_blank=True
@@ -294,9 +298,7 @@ class DraftHandoffApi(ResearchRoomApi):
     @extend_schema(responses=Output, summary="The grounded handoff text for a draft")
     def get(self, request, draft_id):
         draft = _owned_draft(request, draft_id)
-        handoff = selectors.draft_handoff(
-            draft=draft, user=request.user, base_url=request.build_absolute_uri("/")
-        )
+        handoff = selectors.draft_handoff(draft=draft, user=request.user)
         return Response(self.Output(handoff).data)
 
 
@@ -443,6 +445,8 @@ class PracticeStateApi(ResearchRoomApi):
     class Output(serializers.Serializer):
         concept = serializers.CharField()
         title = serializers.CharField()
+        heading = serializers.CharField(help_text="The concept's Practice Loop heading.")
+        prompt = serializers.CharField(help_text="What to predict before touching the demo.")
         demo_state = serializers.CharField(allow_null=True)
         prediction = PredictionOutput(allow_null=True)
         predictions = PredictionOutput(many=True)
@@ -451,10 +455,21 @@ class PracticeStateApi(ResearchRoomApi):
             {
                 "available": serializers.IntegerField(),
                 "revealed": serializers.IntegerField(),
+                "teasers": inline_serializer(
+                    "PracticeHintTeaser",
+                    {"number": serializers.IntegerField(), "teaser": serializers.CharField()},
+                    many=True,
+                    help_text="Every hint's teaser, revealed or not.",
+                ),
                 "items": inline_serializer(
                     "PracticeHintText",
-                    {"number": serializers.IntegerField(), "text": serializers.CharField()},
+                    {
+                        "number": serializers.IntegerField(),
+                        "teaser": serializers.CharField(),
+                        "text": serializers.CharField(),
+                    },
                     many=True,
+                    help_text="The hints revealed so far.",
                 ),
             },
         )
@@ -597,6 +612,7 @@ class PracticeHintRevealApi(ResearchRoomApi):
     @extend_schema_serializer(component_name="PracticeHintReveal")
     class Output(serializers.Serializer):
         number = serializers.IntegerField()
+        teaser = serializers.CharField()
         text = serializers.CharField()
         hints_revealed = serializers.IntegerField()
         hints_available = serializers.IntegerField()
@@ -614,7 +630,8 @@ class PracticeHintRevealApi(ResearchRoomApi):
             self.Output(
                 {
                     "number": hint.number,
-                    "text": hint.text,
+                    "teaser": hint.teaser,
+                    "text": hint.body,
                     "hints_revealed": progress.hints_revealed,
                     "hints_available": available,
                 }

@@ -1,20 +1,26 @@
 """The research room's words: evidence pre-filled from an anchored object, and the handoff text.
 
-Both quote only stored data: the resolved object (kind, title, key, URL and context) and the
-draft's own fields. Nothing here queries the database directly; callers pass what they resolved.
+Both quote only stored data: the resolved object (kind, title, key and context), the draft's own
+fields and the site's name. Nothing here queries the database directly; callers pass what they
+resolved.
 """
 
 from collections.abc import Iterable, Sequence
 from typing import Any
 from urllib.parse import urlencode
 
+from django.conf import settings
+
 from learning_platform.objects import ResolvedObject, object_resolve
 
 from .models import LIST_ITEM_MAX
 
-PLATFORM_ROOM = "the learning platform's research room"
-
 KIND_LABELS = {"code": "code witness", "demo-state": "demo state"}
+
+# The page's "Evidence to inspect" after its source ids, as the page words them.
+EVIDENCE_LINKS = "Definition, prerequisite, and contrast concept links"
+EVIDENCE_OPERATIONAL = "The equation or code witness that makes the concept operational"
+EVIDENCE_DEMO_STATE = "One demo state that shows the invariant instead of a slogan"
 
 RESOLUTION_DEFAULTS = (
     "The learner can state the mechanism in their own words",
@@ -53,32 +59,9 @@ def _keys(items: Any) -> list[str]:
     return keys
 
 
-def _titled(items: Any) -> list[str]:
-    """ "Title (key)" for each linked concept, or the bare key when no title is known."""
-    if not isinstance(items, list | tuple):
-        return []
-    out = []
-    for item in items:
-        if isinstance(item, str):
-            out.append(item)
-        elif isinstance(item, dict) and item.get("key"):
-            title = item.get("title")
-            out.append(f"{title} ({item['key']})" if title else str(item["key"]))
-    return out
-
-
 def source_keys(context: dict[str, Any]) -> list[str]:
     keys = _keys(_first(context, "source_keys", "sources"))
     return [key.removeprefix("source:") for key in keys]
-
-
-def operational_keys(context: dict[str, Any]) -> list[str]:
-    keys = _keys(_first(context, "operational_keys", "operational"))
-    if not keys:
-        keys = _keys(_first(context, "equation_keys", "equations")) + _keys(
-            _first(context, "code_keys", "code_witnesses", "codes")
-        )
-    return keys
 
 
 def _query_scalar(value: int | float | str) -> str:
@@ -124,46 +107,29 @@ def concept_of(resolved: ResolvedObject) -> ResolvedObject | None:
     return None
 
 
-def evidence_prefill(resolved: ResolvedObject) -> list[str]:
-    """The page's "Evidence to inspect", filled from the anchored object and its concept."""
+def anchored_question(resolved: ResolvedObject) -> str:
+    """The question a draft takes when saved without one: its concept's anchored question."""
     concept = concept_of(resolved)
-    context = dict(concept.context) if concept else {}
-    own = resolved.context or {}
+    return str((concept.context or {}).get("anchored_question") or "") if concept else ""
 
-    sources = source_keys(context)
+
+def evidence_prefill(resolved: ResolvedObject) -> list[str]:
+    """The page's "Evidence to inspect": the source ids of the anchored object and its concept
+    (a source anchor's own id first), then the page's three other items as it words them."""
+    concept = concept_of(resolved)
+    sources = source_keys(dict(concept.context) if concept else {})
     if resolved.kind == "source":
         sources = [resolved.key.removeprefix("source:")]
-    for key in source_keys(own):
+    for key in source_keys(resolved.context or {}):
         if key not in sources:
             sources.append(key)
-
-    links = []
-    if concept is not None:
-        links.append(f"definition {concept.key}")
-        prerequisites = _titled(_first(context, "prerequisites", "before"))
-        if prerequisites:
-            links.append("prerequisite " + ", ".join(prerequisites))
-        following = _titled(_first(context, "next_concepts", "next"))
-        if following:
-            links.append("contrast " + ", ".join(following))
-
-    # The anchor itself (an equation or code witness) or its own witnesses (a claim's) first.
-    first = [resolved.key] if resolved.kind in ("equation", "code") else []
-    first += [key for key in _keys(own.get("witnesses")) if key not in first]
-    operational = first + [key for key in operational_keys(context) if key not in first]
-
-    state = resolved.key if resolved.kind == "demo-state" else demo_state_key(context)
-
-    items = [
-        "Source ids to inspect: " + (", ".join(sources) if sources else "none attached yet"),
-        "Definition, prerequisite, and contrast concept links"
-        + (": " + "; ".join(links) if links else ""),
-        "The equation or code witness that makes the concept operational"
-        + (": " + ", ".join(operational) if operational else ""),
-        "One demo state that shows the invariant instead of a slogan"
-        + (f": {state}" if state else ""),
+    listed = ", ".join(sources) if sources else "none attached yet"
+    return [
+        _clip(f"Source ids to inspect: {listed}"),
+        EVIDENCE_LINKS,
+        EVIDENCE_OPERATIONAL,
+        EVIDENCE_DEMO_STATE,
     ]
-    return [_clip(item) for item in items]
 
 
 def _clip(text: str) -> str:
@@ -194,13 +160,25 @@ def context_line(resolved: ResolvedObject | None, concept: ResolvedObject | None
     return " · ".join(parts)
 
 
+def anchor_id(key: str) -> str:
+    """The anchor's id in the handoff: ``ANCHOR_ID_TEMPLATE`` filled from the object key
+    (``{kind}``, ``{path}`` = the key after the kind, ``{area}``, ``{slug}``, ``{anchor}``)."""
+    kind, _, path = key.partition(":")
+    base, _, anchor = path.partition("#")
+    area, slash, slug = base.partition("/")
+    if not slash:
+        area = slug = ""
+    return settings.ANCHOR_ID_TEMPLATE.format(
+        kind=kind, path=path, area=area, slug=slug, anchor=anchor
+    )
+
+
 def handoff_text(
     *,
     kind: str,
     title: str,
     key: str,
     context: str,
-    url: str,
     question: str,
     note: str,
     next_action: str,
@@ -208,29 +186,29 @@ def handoff_text(
     resolution: Sequence[str],
     changed_note: str = "",
 ) -> str:
-    """The page's "Grounded AI handoff", one labelled line each, lists as "- item"."""
+    """The page's "Grounded AI handoff": one paragraph of labelled parts, lists as "- item"."""
 
     def bullets(items: Iterable[str]) -> list[str]:
         return [f"- {item}" for item in items] or ["- (none listed)"]
 
-    lines = [
-        f"I am working in {PLATFORM_ROOM}.",
+    parts = [
+        f"I am working in {settings.SITE_NAME}'s {settings.RESEARCH_ROOM_NAME}.",
         f"Object: {kind_label(kind)} - {title}",
         f"Object key: {key}",
     ]
     if context:
-        lines.append(f"Context: {context}")
-    lines.append(f"Anchor URL: {url}")
+        parts.append(f"Context: {context}")
+    parts.append(f"Anchor id: {anchor_id(key)}")
     if changed_note:
-        lines.append(changed_note)
-    lines.append(f"Open question: {question}")
+        parts.append(changed_note)
+    parts.append(f"Open question: {question}")
     if note:
-        lines.append(f"Learner note: {note}")
+        parts.append(f"Learner note: {note}")
     if next_action:
-        lines.append(f"Next action: {next_action}")
-    lines.append("Evidence to inspect:")
-    lines.extend(bullets(evidence))
-    lines.append("What would resolve this:")
-    lines.extend(bullets(resolution))
-    lines.append(TUTOR_INSTRUCTION)
-    return "\n".join(lines)
+        parts.append(f"Next action: {next_action}")
+    parts.append("Evidence to inspect:")
+    parts.extend(bullets(evidence))
+    parts.append("What would resolve this:")
+    parts.extend(bullets(resolution))
+    parts.append(TUTOR_INSTRUCTION)
+    return " ".join(parts)

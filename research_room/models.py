@@ -8,9 +8,10 @@ kept beside it so that a later change is noticed rather than silently followed.
 import uuid
 
 from django.conf import settings
-from django.core.validators import MaxValueValidator, MinValueValidator
+from django.core.validators import MaxValueValidator
 from django.db import models
 
+from concepts.models import PRACTICE_HINTS_MAX
 from learning_platform.objects import MAX_KEY_LENGTH
 
 # Documented caps (the API refuses anything larger with a 400 naming the field).
@@ -21,7 +22,7 @@ LIST_MAX_ITEMS = 20
 LIST_ITEM_MAX = 500
 IMPORT_MAX_ANNOTATIONS = 1_000
 PREDICTION_MAX = 2_000
-HINT_COUNT = 3
+HINT_COUNT = PRACTICE_HINTS_MAX  # hints live with their concept (concepts.PracticeHint)
 
 
 class ResearchDraft(models.Model):
@@ -70,30 +71,6 @@ class ResearchDraft(models.Model):
 
     def __str__(self) -> str:
         return f"{self.anchor_key}: {self.question[:60]}"
-
-
-class PracticeHint(models.Model):
-    """Hint 1, 2 or 3 of a concept's practice loop, written by editors."""
-
-    concept_key = models.CharField(max_length=MAX_KEY_LENGTH, help_text="concept:<area>/<slug>")
-    number = models.PositiveSmallIntegerField(
-        validators=[MinValueValidator(1), MaxValueValidator(HINT_COUNT)]
-    )
-    text = models.TextField(max_length=2_000)
-    updated_at = models.DateTimeField(auto_now=True)
-
-    class Meta:
-        ordering = ["concept_key", "number"]
-        constraints = [
-            models.UniqueConstraint(fields=["concept_key", "number"], name="hint_unique_number"),
-            models.CheckConstraint(
-                condition=models.Q(number__gte=1, number__lte=HINT_COUNT),
-                name="hint_number_1_to_3",
-            ),
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.concept_key} · hint {self.number}"
 
 
 class PracticeProgress(models.Model):

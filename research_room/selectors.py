@@ -9,12 +9,12 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.db.models import Q, QuerySet
 
-from concepts.selectors import concept_diff_path, concept_revision_of_key
+from concepts.selectors import concept_diff_path, concept_revision_of_key, practice_hints_of
 from learning_platform.objects import ResolvedObject, object_resolve, object_resolve_for
 
 from .annotations import collection_from_drafts
 from .handoff import concept_of, context_line, demo_state_key, handoff_text
-from .models import HINT_COUNT, PracticeHint, PracticePrediction, PracticeProgress, ResearchDraft
+from .models import PracticePrediction, PracticeProgress, ResearchDraft
 
 SEARCH_MAX = 200
 
@@ -106,7 +106,7 @@ def draft_anchor_state(*, draft: ResearchDraft, user) -> AnchorState:
     )
 
 
-def draft_handoff(*, draft: ResearchDraft, user, base_url: str) -> dict[str, Any]:
+def draft_handoff(*, draft: ResearchDraft, user) -> dict[str, Any]:
     """The grounded handoff for a draft: the object as it is now, and the draft as stored."""
     state = draft_anchor_state(draft=draft, user=user)
     resolved = state.resolved
@@ -122,15 +122,11 @@ def draft_handoff(*, draft: ResearchDraft, user, base_url: str) -> dict[str, Any
             f"Note: the object has changed since this draft was written (version "
             f"{state.stored_version[:12] or 'unknown'} then, {resolved.version[:12]} now)."
         )
-    url = (resolved.api_url if resolved else draft.anchor_url) or ""
-    if url.startswith("/"):
-        url = base_url.rstrip("/") + url
     text = handoff_text(
         kind=resolved.kind if resolved else draft.anchor_kind,
         title=resolved.title if resolved else draft.anchor_title,
         key=draft.anchor_key,
         context=context_line(resolved, concept),
-        url=url,
         question=draft.question,
         note=draft.note,
         next_action=draft.next_action,
@@ -176,7 +172,7 @@ def practice_prediction_get(
 
 
 def practice_hint_count(*, concept_key: str) -> int:
-    return PracticeHint.objects.filter(concept_key=concept_key).count()
+    return practice_hints_of(concept_key).count()
 
 
 def readiness_summary(progress: PracticeProgress | None) -> dict[str, Any]:
@@ -199,20 +195,24 @@ def practice_state(*, owner: AbstractBaseUser, concept: ResolvedObject) -> dict[
     progress = PracticeProgress.objects.filter(owner=owner, concept_key=concept.key).first()
     predictions = list(PracticePrediction.objects.filter(owner=owner, concept_key=concept.key))
     revealed = progress.hints_revealed if progress else 0
-    hints = list(PracticeHint.objects.filter(concept_key=concept.key, number__lte=HINT_COUNT))
+    hints = list(practice_hints_of(concept.key))
+    texts = (concept.context or {}).get("practice") or {}
     default_state = practice_default_demo_state(concept=concept)
     default_hash = demo_state_identity(default_state)
     return {
         "concept": concept.key,
         "title": concept.title,
+        "heading": texts.get("heading", ""),
+        "prompt": texts.get("prompt", ""),
         "demo_state": default_state.key if default_state else None,
         "prediction": next((p for p in predictions if p.demo_state_hash == default_hash), None),
         "predictions": predictions,
         "hints": {
             "available": len(hints),
             "revealed": revealed,
+            "teasers": [{"number": hint.number, "teaser": hint.teaser} for hint in hints],
             "items": [
-                {"number": hint.number, "text": hint.text}
+                {"number": hint.number, "teaser": hint.teaser, "text": hint.body}
                 for hint in hints
                 if hint.number <= revealed
             ],

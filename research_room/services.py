@@ -8,11 +8,12 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from concepts.selectors import concept_revision_of_key
+from concepts.models import PracticeHint
+from concepts.selectors import concept_revision_of_key, practice_hints_of
 from learning_platform.objects import ResolvedObject, object_resolve_for
 
 from .annotations import AnnotationFileError, ParsedAnnotation, draft_uuid_from_id
-from .handoff import evidence_prefill, resolution_prefill
+from .handoff import anchored_question, evidence_prefill, resolution_prefill
 from .models import (
     HINT_COUNT,
     LIST_ITEM_MAX,
@@ -21,7 +22,6 @@ from .models import (
     NOTE_MAX,
     PREDICTION_MAX,
     QUESTION_MAX,
-    PracticeHint,
     PracticePrediction,
     PracticeProgress,
     ResearchDraft,
@@ -104,7 +104,7 @@ def draft_create(
     *,
     owner: AbstractBaseUser,
     anchor: str,
-    question: str,
+    question: str | None = None,
     note: str = "",
     next_action: str = "",
     evidence: list[str] | None = None,
@@ -113,8 +113,20 @@ def draft_create(
     imported_from: str = "",
     resolved: ResolvedObject | None = None,
 ) -> ResearchDraft:
-    """A draft anchored to an object that resolves; omitted lists are filled from the object."""
+    """A draft anchored to an object that resolves; an omitted question is the concept's
+    anchored question, and omitted lists are filled from the object."""
     resolved = resolved or anchor_resolve(key=anchor, user=owner)
+    if question is None:
+        question = anchored_question(resolved)
+        if not question:
+            raise ValidationError(
+                {
+                    "question": [
+                        f"Give a question: {resolved.key} has no concept with an anchored "
+                        "question to take."
+                    ]
+                }
+            )
     if evidence is None:
         evidence = evidence_prefill(resolved)
     if resolution is None:
@@ -349,7 +361,7 @@ def practice_hint_reveal(
     """Reveal hint `number`: hints come in order, and revealing one again changes nothing."""
     if not 1 <= number <= HINT_COUNT:
         raise ValidationError({"number": [f"Hints are numbered 1 to {HINT_COUNT}."]})
-    hint = PracticeHint.objects.filter(concept_key=concept.key, number=number).first()
+    hint = practice_hints_of(concept.key).filter(number=number).first()
     if hint is None:
         raise ValidationError({"number": [f"{concept.key} has no hint {number}."]})
     progress = _progress(owner=owner, concept_key=concept.key)

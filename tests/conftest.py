@@ -82,6 +82,24 @@ def admin_client_api(admin_user):
     return _client_for(admin_user)
 
 
+def _service_pass() -> bool:
+    """True in the pass against PostgreSQL and Redis, false on the embedded defaults."""
+    return bool(os.environ.get("DATABASE_URL") or os.environ.get("CELERY_BROKER_URL"))
+
+
+def pytest_collection_modifyitems(config, items):
+    """A `slow` test runs in one pass only: the service pass if it needs PostgreSQL or Redis,
+    otherwise the embedded pass. Both passes together still run every test."""
+    service_pass = _service_pass()
+    for item in items:
+        if item.get_closest_marker("slow") is None:
+            continue
+        needs_services = any(item.get_closest_marker(name) for name in ("postgres", "redis"))
+        if needs_services != service_pass:
+            where = "PostgreSQL and Redis" if needs_services else "embedded"
+            item.add_marker(pytest.mark.skip(reason=f"slow: runs once, in the {where} pass"))
+
+
 @pytest.fixture(autouse=True)
 def _postgres_only(request):
     """Tests marked `postgres` run in the PostgreSQL pass; .ci/run makes a missing one fatal."""

@@ -3,7 +3,7 @@ from selenium.webdriver.common.by import By
 
 from . import ui
 
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
 
 def test_learner_is_refused_the_admin(browser, live_server, admin_login, learner):

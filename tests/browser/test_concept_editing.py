@@ -9,7 +9,7 @@ from tests.concepts.factories import ConceptFactory, SourceFactory
 
 from . import ui
 
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
 REWARD_GAP = r"$$\Delta = r_\phi(x,y_w)-r_\phi(x,y_\ell)$$"
 

@@ -89,6 +89,7 @@ def test_export_to_an_empty_database_reproduces_every_review(reviewer, settings,
         invariant="demo:alignment/rlhf#kl-policy: the policy ignores a reward shift",
         result_hash="a" * 64,
         witness_code_version="test",
+        record={"code_runs": [{"key": "code:alignment/rlhf#x", "stdout": "0.9427\n"}]},
         verified_by=reviewer,
     )
     Claim.objects.filter(pk=claim.pk).update(latest_verification=verification)
@@ -114,6 +115,7 @@ def test_export_to_an_empty_database_reproduces_every_review(reviewer, settings,
     # Every claim content/ ships is walked; only the RLHF page's has reviews.
     assert f"3 reviews of {Claim.objects.count()} claims verified" in out.getvalue()
     assert ClaimReview.objects.get(sequence=3).verification_seen.result_hash == "a" * 64
+    assert ClaimVerification.objects.get().record == verification.record
 
 
 @pytest.mark.django_db

@@ -16,6 +16,7 @@ INLINE_PREFIXES = (
     "prerequisite_edges",
     "related_links",
     "source_links",
+    "practice_hints",
 )
 
 
@@ -50,6 +51,7 @@ def change_data(concept: Concept, edges: list[dict] | None = None) -> dict:
             "difficulty",
             "math_level",
             "read_minutes",
+            *Concept.LEARNER_FIELDS,
         )
     }
     for prefix in INLINE_PREFIXES:
@@ -233,3 +235,28 @@ def test_preview_shows_what_the_api_serves(loaded, editor_admin, reviewer_admin)
         assert "import numpy as np" in html
         assert "4/4 sections ready" in html
         assert "&quot;key&quot;: &quot;concept:alignment/rlhf&quot;" in html
+
+
+def test_editor_writes_learner_texts_and_a_hint_in_the_concept_form(editor_admin, anon_client):
+    """The concept's form edits its learner texts and its practice hints, as the page serves."""
+    concept = ConceptFactory(area="a", slug="x")
+    data = change_data(concept)
+    data["anchored_question"] = "What does x change?"
+    data["practice_heading"] = "Try x first"
+    data["practice_hints-TOTAL_FORMS"] = "1"
+    data.update(
+        {
+            "practice_hints-0-id": "",
+            "practice_hints-0-concept": concept.pk,
+            "practice_hints-0-number": "1",
+            "practice_hints-0-teaser": "When stuck.",
+            "practice_hints-0-body": "Look at x.",
+        }
+    )
+    response = editor_admin.post(change_url(concept), data)
+    assert response.status_code == 302, response.content.decode()[:2000]
+    learner = anon_client.get(f"/api/v1/concepts/{concept.path}/").json()["learner"]
+    assert learner["anchored_question"] == "What does x change?"
+    assert learner["practice"]["heading"] == "Try x first"
+    assert learner["practice"]["hints"] == [{"number": 1, "teaser": "When stuck."}]
+    assert concept.practice_hints.get().body == "Look at x."

@@ -6,7 +6,7 @@ import pytest
 from concepts.models import Concept, Prerequisite
 from learning_platform import pages
 
-from .conftest import CONTENT
+from .conftest import CONTENT, seed_learner_texts
 from .factories import (
     ConceptFactory,
     ConceptObjectFactory,
@@ -22,9 +22,10 @@ pytestmark = pytest.mark.django_db
 
 RLHF_URL = "/api/v1/concepts/alignment/rlhf/"
 # The concept page's own reads: concept, sections, objects, edges (before and next), related,
-# sources, snapshots. Sections registered by other apps add their own constant number on top.
-PAGE_QUERIES = 7
-PAGE_QUERIES_WITH_REGISTERED_SECTIONS = 16
+# sources, snapshots, practice hints. Sections registered by other apps add their own constant
+# number on top.
+PAGE_QUERIES = 8
+PAGE_QUERIES_WITH_REGISTERED_SECTIONS = 17
 LIST_QUERIES = 2  # count + page
 LEARNING_PATH_QUERIES = 3  # concept, ancestry edges, ancestry concepts
 
@@ -175,6 +176,23 @@ def test_detail_serves_the_code_witness_verbatim(loaded, anon_client):
     assert 'print("reference policy:             ", np.round(pi_ref, 3))' in code["body"]
     code_section = next(s for s in page["sections"] if s["kind"] == "code")
     assert code["body"] in code_section["body"]
+
+
+def test_detail_serves_the_pages_learner_texts_verbatim(loaded, anon_client):
+    """The panels' texts (practice, storyboard, visual inquiry, after the first pass, research
+    room) are served exactly as the seed page prints them, hints as teasers only."""
+    page = anon_client.get(RLHF_URL).json()
+    assert page["learner"] == seed_learner_texts()
+    hidden = Concept.objects.get(slug="rlhf").practice_hints.first().body
+    assert hidden not in anon_client.get(RLHF_URL).content.decode()
+
+
+def test_a_concept_without_learner_texts_serves_them_empty(anon_client):
+    """A page whose file has no learner block still answers every key, empty."""
+    concept = ConceptFactory()
+    learner = anon_client.get(f"/api/v1/concepts/{concept.path}/").json()["learner"]
+    assert learner["anchored_question"] == "" and learner["practice"]["hints"] == []
+    assert learner["storyboard"] == {"heading": "", "lens": "", "commit": ""}
 
 
 def test_detail_objects_have_keys_and_the_demo_its_defaults(loaded, anon_client):

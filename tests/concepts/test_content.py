@@ -10,6 +10,7 @@ from concepts.models import (
     Concept,
     ConceptObject,
     ConceptSource,
+    PracticeHint,
     Prerequisite,
     Section,
     Source,
@@ -18,7 +19,7 @@ from concepts.models import (
 from concepts.selectors import concept_page
 from learning_platform.content import ContentError, LoadReport, content_loaders
 
-from .conftest import CONTENT, SEED
+from .conftest import CONTENT, SEED, seed_learner_texts
 
 pytestmark = pytest.mark.django_db
 
@@ -122,6 +123,54 @@ def test_code_witness_is_the_page_code_verbatim(loaded):
         s for s in concept_page(concept=code.concept, user=None)["sections"] if s["kind"] == "code"
     )
     assert f"```python\n{code.body}```" in served["body"]
+
+
+def test_learner_texts_load_from_the_concept_file(loaded):
+    """concept.yaml's learner block fills the page's texts and its three practice hints."""
+    concept = Concept.objects.get(slug="rlhf")
+    texts = seed_learner_texts()
+    assert concept.anchored_question == texts["anchored_question"]
+    assert concept.practice_prompt == texts["practice"]["prompt"]
+    assert concept.visual_inquiry_commit == texts["visual_inquiry"]["commit"]
+    hints = list(concept.practice_hints.order_by("number"))
+    assert [(hint.number, hint.teaser) for hint in hints] == [
+        (1, "Reveal when your model needs a nudge."),
+        (2, "Reveal when your model needs a nudge."),
+        (3, "Reveal when your model needs a nudge."),
+    ]
+    assert "exp(c/β)" in hints[2].body
+    # The other pages' files have no learner block yet: they load with every text empty.
+    assert not any(Concept.objects.get(slug="dpo").learner_texts())
+
+
+def test_editing_and_removing_hints_in_the_file(content_copy):
+    """A changed hint body updates that hint; a hint removed from the list is deleted."""
+    load(content_copy)
+    path = content_copy / RLHF / "concept.yaml"
+    text = path.read_text(encoding="utf-8")
+    start = text.index("      - teaser: Reveal when your model needs a nudge.\n        body: 'Add")
+    path.write_text(text[:start] + text[text.index("  storyboard:") :], encoding="utf-8")
+    edit(path, "body: Look at the ratio", "body: First look at the ratio")
+    report = load(content_copy)
+    assert report.updated == ["practice-hint:alignment/rlhf#2"]
+    assert report.deleted == ["practice-hint:alignment/rlhf#3"]
+    hints = PracticeHint.objects.filter(concept__slug="rlhf").order_by("number")
+    assert [hint.number for hint in hints] == [1, 2]
+    assert hints[1].body.startswith("First look at the ratio")
+
+
+def test_a_fourth_hint_or_an_unknown_learner_key_is_refused(content_copy):
+    """More than three hints, or a misspelt key in the learner block, names the field."""
+    path = content_copy / RLHF / "concept.yaml"
+    edit(path, "    heading: Try the idea", "    headng: Try the idea")
+    error = refused(content_copy)
+    assert error.field == "learner.practice.headng"
+    assert error.reason.startswith("unknown field")
+    edit(path, "    headng: Try the idea", "    heading: Try the idea")
+    edit(path, "    hints:\n", "    hints:\n      - body: One more.\n")
+    error = refused(content_copy)
+    assert error.field == "learner.practice.hints"
+    assert "at most 3 hints (got 4)" in error.reason
 
 
 def test_demo_and_misconceptions(loaded):

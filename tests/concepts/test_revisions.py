@@ -81,6 +81,7 @@ def test_saving_an_unchanged_admin_form_changes_nothing(notebook, editor):
     )
     client = Client()
     client.force_login(editor)
+    badge = client.get(f"/api/v1/claims/{claim.pk}/").json()["badge"]
     url = f"/admin/concepts/concept/{notebook.pk}/change/"
     response = client.get(url)
     data = _form_data(response)
@@ -95,7 +96,7 @@ def test_saving_an_unchanged_admin_form_changes_nothing(notebook, editor):
         list(ConceptObject.objects.values_list("body", flat=True)),
     )
     assert after == before
-    assert client.get(f"/api/v1/claims/{claim.pk}/").json()["badge"] == "substantively_reviewed"
+    assert client.get(f"/api/v1/claims/{claim.pk}/").json()["badge"] == badge
 
 
 def test_editing_the_equation_in_the_admin_makes_a_revision_by_its_author(notebook, editor):
@@ -223,3 +224,34 @@ def test_an_old_revision_leaves_out_unpublished_neighbours_for_learners(notebook
         "reinforcement-learning/ppo",
     }
     assert set(anonymous["next"]) == {"reinforcement-learning/ppo"}
+
+
+def test_editing_a_learner_text_or_a_hint_makes_a_revision_with_its_diff(notebook, editor_client):
+    """The anchored question and each hint are page content: an edit is a revision whose diff
+    names the learner texts and the hint."""
+    first = notebook.revision_hash
+    with revision_scope(door=ConceptRevision.Door.COMMAND, reason="Sharpen the question"):
+        notebook.anchored_question = "Which smallest example makes RLHF click?"
+        notebook.save()
+        hint = notebook.practice_hints.get(number=2)
+        hint.body = "Compare π*/π_ref for the two best completions."
+        hint.save()
+    notebook.refresh_from_db()
+    assert notebook.revision_hash != first
+    diff = editor_client.get(f"{RLHF}/diff/").json()
+    assert [change["item"] for change in diff["changes"]] == ["learner", "practice-hint:2"]
+    assert "+anchored_question: Which smallest example" in diff["changes"][0]["diff"]
+
+
+def test_an_old_revision_shows_hint_bodies_to_editors_only(notebook, editor_client):
+    """Learners reveal hints one at a time, so the page as it was keeps only their teasers."""
+    url = f"{RLHF}/revisions/{notebook.revision_hash}/"
+    body = notebook.practice_hints.get(number=1).body
+    anonymous = Client().get(url).json()["content"]["practice_hints"]
+    assert anonymous["1"] == {"teaser": "Reveal when your model needs a nudge."}
+    assert editor_client.get(url).json()["content"]["practice_hints"]["1"]["body"] == body
+    with revision_scope(door=ConceptRevision.Door.COMMAND, reason="Reword hint 1"):
+        hint = notebook.practice_hints.get(number=1)
+        hint.body = "A new first hint."
+        hint.save()
+    assert body not in Client().get(f"{RLHF}/diff/").content.decode()

@@ -83,6 +83,14 @@ def assert_succeeded_once(run: DemoRun, journal: Journal) -> None:
     token = run.params["token"]
     assert run.status == Status.SUCCEEDED, (run.status, run.error)
     assert {k: v for k, v in run.result.items() if k != "pid"} == expected_result(token)
+    # The worker journals its success write right after the write commits: under load the
+    # test can see the stored status a moment before that line lands.
+    wait_until(
+        lambda: any(line["wrote"] for line in journal.returns(run.pk)),
+        15,
+        interval=0.05,
+        what="the writing delivery's journal lines",
+    )
     writes = journal.successes(run.pk)
     assert len(writes) == 1, writes
     assert writes[0]["pid"] == run.result["pid"] and writes[0]["attempt"] == run.attempts

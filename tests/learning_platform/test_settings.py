@@ -39,3 +39,10 @@ def test_secret_key_is_required_when_debug_is_off():
     result = _manage("check", DEBUG="0")
     assert result.returncode != 0
     assert "SECRET_KEY must be set" in result.stderr
+
+
+def test_an_anchor_id_template_with_an_unknown_field_refuses_to_start():
+    """A typo in ANCHOR_ID_TEMPLATE stops the start with the template named, not a 500 later."""
+    result = _manage("check", ANCHOR_ID_TEMPLATE="{kind}/{areaa}")
+    assert result.returncode != 0
+    assert "ANCHOR_ID_TEMPLATE '{kind}/{areaa}' is not a template" in result.stderr

@@ -10,17 +10,22 @@ from concepts.models import (
     Concept,
     ConceptObject,
     ConceptSource,
+    PracticeHint,
     Prerequisite,
     Section,
     Source,
 )
-from research_room.models import PracticeHint
 
 RLHF_TITLE = "RLHF: Reward Modeling + KL-Regularized Policy Optimization"
 RLHF_SUMMARY = (
     "RLHF trains a reward model from pairwise preferences, then reweights a reference policy "
     "toward high learned reward while a KL penalty limits distribution shift."
 )
+RLHF_QUESTION = (
+    f"What is the smallest example that makes {RLHF_TITLE} click without losing the math?"
+)
+PRACTICE_PROMPT = f"Before touching the demo, predict one visible change in {RLHF_TITLE}."
+HINT_TEASER = "Reveal when your model needs a nudge."
 HINTS = {
     1: "Write the update as π* ∝ π_ref·exp(r/β).",
     2: "Compare the ratios π*/π_ref = exp(r/β)/Z.",
@@ -65,6 +70,10 @@ def rlhf(db):
         "Fit by likelihood.",
     )
     concept = _concept("alignment", "Alignment", "rlhf", RLHF_TITLE, RLHF_SUMMARY)
+    concept.anchored_question = RLHF_QUESTION
+    concept.practice_heading = "Try the idea before it explains itself"
+    concept.practice_prompt = PRACTICE_PROMPT
+    concept.save()
     dpo = _concept(
         "alignment", "Alignment", "dpo", "Direct Preference Optimization", "Preferences directly."
     )
@@ -128,9 +137,7 @@ def rlhf(db):
         order=4,
     )
     for number, text in HINTS.items():
-        PracticeHint.objects.update_or_create(
-            concept_key=concept.key, number=number, defaults={"text": text}
-        )
+        PracticeHint.objects.create(concept=concept, number=number, teaser=HINT_TEASER, body=text)
     return SimpleNamespace(
         concept=concept,
         mle=mle,

@@ -3,7 +3,9 @@ import pytest
 from demos.models import DemoRun
 from demos.services import demo_run_execute
 from demos.tasks import demo_run_task
-from research_room.models import PracticePrediction
+from research_room.models import PracticePrediction, PracticeProgress
+
+from .conftest import HINT_TEASER, HINTS, PRACTICE_PROMPT
 
 pytestmark = pytest.mark.django_db
 
@@ -33,7 +35,14 @@ def test_initial_state_shows_nothing_committed_and_zero_of_three(learner_client,
     assert state["concept"] == "concept:alignment/rlhf"
     assert state["demo_state"] == rlhf.demo_state
     assert state["prediction"] is None
-    assert state["hints"] == {"available": 3, "revealed": 0, "items": []}
+    assert state["heading"] == "Try the idea before it explains itself"
+    assert state["prompt"] == PRACTICE_PROMPT
+    assert state["hints"] == {
+        "available": 3,
+        "revealed": 0,
+        "teasers": [{"number": n, "teaser": HINT_TEASER} for n in (1, 2, 3)],
+        "items": [],
+    }
     assert state["readiness"]["label"] == "0/3 checks ready"
     assert [check["name"] for check in state["readiness"]["checks"]] == [
         "states_mechanism",
@@ -120,6 +129,22 @@ def test_hints_come_in_order_and_the_count_is_recorded(learner_client, rlhf):
     state = learner_client.get(PRACTICE).json()["hints"]
     assert state["revealed"] == 2
     assert [item["number"] for item in state["items"]] == [1, 2]
+
+
+def test_progress_counts_hints_of_the_concept_as_it_now_has_them(learner, learner_client, rlhf):
+    """A learner's progress (hints revealed) keeps working when the hints are edited: the
+    revealed ones show the concept's current text."""
+    PracticeProgress.objects.create(owner=learner, concept_key=rlhf.concept.key, hints_revealed=2)
+    hint = rlhf.concept.practice_hints.get(number=2)
+    hint.body = "Compare the ratios again."
+    hint.save()
+    items = learner_client.get(PRACTICE).json()["hints"]["items"]
+    assert items == [
+        {"number": 1, "teaser": HINT_TEASER, "text": HINTS[1]},
+        {"number": 2, "teaser": HINT_TEASER, "text": "Compare the ratios again."},
+    ]
+    third = learner_client.post(f"{PRACTICE}hints/reveal/", {"number": 3}, format="json").json()
+    assert (third["text"], third["hints_revealed"], third["hints_available"]) == (HINTS[3], 3, 3)
 
 
 @pytest.mark.parametrize("number", [0, 4, "two"])

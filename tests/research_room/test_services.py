@@ -1,13 +1,10 @@
-import importlib
-
 import pytest
-from django.apps import apps
 from django.core.exceptions import ValidationError
 
 from learning_platform.objects import object_resolve
 from research_room import services
 from research_room.annotations import AnnotationFileError, ParsedAnnotation
-from research_room.models import PracticeHint, PracticePrediction, ResearchDraft
+from research_room.models import PracticePrediction, ResearchDraft
 
 pytestmark = pytest.mark.django_db
 
@@ -146,17 +143,6 @@ def test_import_of_another_learners_id_never_touches_their_draft(learner, other_
     mine = ResearchDraft.objects.get(pk=report.created[0])
     assert mine.owner == other_learner
     assert mine.pk != theirs.pk
-
-
-def test_migration_supplies_the_rlhf_hints(db):
-    """The data migration writes hints 1–3 for the RLHF concept, and running it again adds none."""
-    PracticeHint.objects.all().delete()
-    module = importlib.import_module("research_room.migrations.0002_rlhf_practice_hints")
-    module.add_hints(apps, None)
-    module.add_hints(apps, None)
-    hints = list(PracticeHint.objects.filter(concept_key=CONCEPT).order_by("number"))
-    assert [hint.number for hint in hints] == [1, 2, 3]
-    assert "π_ref" in hints[0].text
 
 
 def _concept():

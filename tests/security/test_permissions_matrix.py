@@ -94,7 +94,7 @@ MATRIX = {
         **role_gated(REVIEW_WRITERS, post=400),
         "GET": everyone(200),
     },
-    "/api/v1/claims/{claim_id}/verify/": role_gated(VERIFIERS, post=202),
+    "/api/v1/claims/{claim_id}/verify/": role_gated(VERIFIERS, post=201),
     "/api/v1/demos/": public_read(),
     "/api/v1/demos/{kind}/": public_read(),
     "/api/v1/demos/{kind}/runs/": signed_in_only(post=202),

@@ -14,8 +14,14 @@ from django.core.cache import cache
 from rest_framework.test import APIClient
 
 from claims.models import Claim
-from concepts.models import Concept, ConceptObject, Prerequisite, RelatedLink, Section
-from research_room.models import PracticeHint
+from concepts.models import (
+    Concept,
+    ConceptObject,
+    PracticeHint,
+    Prerequisite,
+    RelatedLink,
+    Section,
+)
 from tests.claims.factories import ClaimFactory
 from tests.concepts.factories import ConceptObjectFactory, SectionFactory
 
@@ -57,7 +63,9 @@ def drafted(world):
     RelatedLink.objects.filter(target__in=drafts).update(note=f"{MARKER} related note")
     for number in (1, 2, 3):
         PracticeHint.objects.update_or_create(
-            concept_key=dpo.key, number=number, defaults={"text": f"{MARKER} hint {number}"}
+            concept=dpo,
+            number=number,
+            defaults={"teaser": f"{MARKER} teaser {number}", "body": f"{MARKER} hint {number}"},
         )
     # A draft written now: its evidence prefill is built from the marked neighbours.
     owner = APIClient()
