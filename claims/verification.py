@@ -6,6 +6,7 @@ as "the invariant checked". A new demo kind adds its Invariant to INVARIANTS.
 """
 
 import itertools
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -14,6 +15,9 @@ SHIFT_TOLERANCE = 1e-12
 DPO_TOLERANCE = 1e-9
 NORMALISATION_TOLERANCE = 1e-12
 CENTRING_TOLERANCE = 1e-9
+# The kinds of the pages RLHF builds on.
+MLE_TOLERANCE = 1e-9
+IDENTITY_TOLERANCE = 1e-12
 
 
 @dataclass(frozen=True)
@@ -49,6 +53,97 @@ def _reward_hacking(result: dict[str, Any]) -> bool:
     return all(later >= earlier - 1e-12 for earlier, later in itertools.pairwise(proxy))
 
 
+def _scale(*values: float) -> float:
+    return max([1.0, *(abs(float(value)) for value in values)])
+
+
+def _mle_fit(result: dict[str, Any]) -> bool:
+    bernoulli = result.get("bernoulli") or {}
+    null = result.get("intercept_only") or {}
+    logistic = result.get("logistic") or {}
+    n, k = result.get("n") or 0, result.get("k")
+    trace = logistic.get("log_likelihood_trace") or []
+    se, delta = bernoulli.get("standard_error"), null.get("delta_method_standard_error")
+    return (
+        n > 0
+        and bernoulli.get("p_hat") == k / n
+        and abs(float(null.get("probability_minus_p_hat", 1.0))) <= MLE_TOLERANCE
+        and bool(logistic.get("converged"))
+        and float(logistic.get("score_relative", 1.0)) <= MLE_TOLERANCE
+        and float(logistic.get("information_min_eigenvalue", 0.0)) > 0.0
+        and len(trace) >= 1
+        and all(
+            later >= earlier - MLE_TOLERANCE * _scale(earlier)
+            for earlier, later in itertools.pairwise(trace)
+        )
+        and se is not None
+        and delta is not None
+        and abs(se - delta) <= MLE_TOLERANCE * _scale(se)
+    )
+
+
+def _kl_asymmetry(result: dict[str, Any]) -> bool:
+    p, q = result.get("p") or [], result.get("q") or []
+    forward, reverse = result.get("kl_p_q"), result.get("kl_q_p")
+    if not p or len(p) != len(q) or forward is None:
+        return False
+    # Recomputed here from the stored distributions, not taken from the run's own flags.
+    if any(b == 0.0 < a for a, b in zip(p, q, strict=True)):
+        return False
+    recomputed = sum(a * (math.log(a) - math.log(b)) for a, b in zip(p, q, strict=True) if a > 0)
+    tv = 0.5 * sum(abs(a - b) for a, b in zip(p, q, strict=True))
+    residual = result.get("decomposition_residual")
+    return (
+        abs(recomputed - forward) <= IDENTITY_TOLERANCE * _scale(forward)
+        and forward >= -IDENTITY_TOLERANCE
+        and (reverse is None or reverse >= -IDENTITY_TOLERANCE)
+        and result.get("kl_p_p") == 0.0
+        and result.get("kl_q_q") == 0.0
+        and forward >= 2.0 * tv**2 - IDENTITY_TOLERANCE
+        and residual is not None
+        and residual <= IDENTITY_TOLERANCE * _scale(forward)
+        and bool(result.get("gibbs_holds"))
+    )
+
+
+def _reinforce_bandit(result: dict[str, Any]) -> bool:
+    estimates = result.get("estimates") or {}
+    if set(estimates) != {"none", "value", "optimal"}:
+        return False
+    scale = _scale(result.get("expected_reward", 0.0), *(e["baseline"] for e in estimates.values()))
+    variances = {name: float(e["exact_variance"]) for name, e in estimates.items()}
+    return (
+        float(result.get("score_mean_max_abs", 1.0)) <= IDENTITY_TOLERANCE
+        and all(
+            float(e["exact_mean_error"]) <= IDENTITY_TOLERANCE * scale and bool(e["agrees"])
+            for e in estimates.values()
+        )
+        and all(
+            variances["optimal"] <= other + IDENTITY_TOLERANCE * _scale(other)
+            for other in variances.values()
+        )
+    )
+
+
+def _ppo_clip(result: dict[str, Any]) -> bool:
+    runs = (result.get("runs") or {}).values()
+    curve = result.get("term_curve") or {}
+    gradient = result.get("policy_gradient") or [0.0]
+    return (
+        len(runs) == 2
+        and all(
+            bool(run.get("bound_holds"))
+            and float(run.get("max_clip_minus_cpi", 1.0)) <= IDENTITY_TOLERANCE
+            for run in runs
+        )
+        and float(result.get("gradient_at_old_matches", 1.0))
+        <= IDENTITY_TOLERANCE * _scale(*gradient)
+        and bool(curve.get("flat_above_for_positive"))
+        and bool(curve.get("flat_below_for_negative"))
+        and bool(curve.get("unclipped_inside"))
+    )
+
+
 INVARIANTS: dict[str, Invariant] = {
     "kl-policy": Invariant(
         "π* is unchanged by a shift of every reward (max difference ≤ 1e-12), sums to 1, and "
@@ -62,6 +157,27 @@ INVARIANTS: dict[str, Invariant] = {
     "reward-hacking": Invariant(
         "expected proxy reward never falls as β is lowered (its derivative in 1/β is a variance)",
         _reward_hacking,
+    ),
+    "mle-fit": Invariant(
+        "p̂ = k/n and σ(intercept-only fit) = p̂; the logistic Newton fit converged (score ≤ "
+        "1e-9), its information is positive definite, ℓ never fell, and the delta-method SE is "
+        "the Bernoulli SE",
+        _mle_fit,
+    ),
+    "kl-asymmetry": Invariant(
+        "KL(p‖q) recomputed from p and q matches, both directions are ≥ 0 and 0 from a "
+        "distribution to itself, KL ≥ 2·TV² (Pinsker), and H(p, q) = H(p) + KL(p‖q)",
+        _kl_asymmetry,
+    ),
+    "reinforce-bandit": Invariant(
+        "for b = 0, J and b*, E[(r − b)∇log π] = ∇J exactly (≤ 1e-12) and the seeded mean lies "
+        "within 6 standard errors; the score has mean zero; b* has the least variance",
+        _reinforce_bandit,
+    ),
+    "ppo-clip": Invariant(
+        "L^CLIP ≤ L^CPI at every epoch of both ascents; at π_old its gradient is π⊙(μ − J); each "
+        "clipped term is flat past 1 ± ε on its advantage's side and ρA inside",
+        _ppo_clip,
     ),
 }
 

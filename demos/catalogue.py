@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 from django.core.exceptions import ValidationError
 
+from demos import kinds_pages_foundations as foundations
 from demos import witnesses
 from demos.witnesses.errors import check_distribution, check_pairs
 
@@ -125,6 +126,7 @@ class Param:
 class Number(Param):
     minimum: float | None = None
     exclusive_minimum: float | None = None
+    maximum: float | None = None
 
     def json_schema(self) -> dict[str, Any]:
         schema = {"type": "number", **super().json_schema()}
@@ -132,6 +134,8 @@ class Number(Param):
             schema["minimum"] = self.minimum
         if self.exclusive_minimum is not None:
             schema["exclusiveMinimum"] = self.exclusive_minimum
+        if self.maximum is not None:
+            schema["maximum"] = self.maximum
         return schema
 
     def clean(self, value: object) -> float:
@@ -140,6 +144,8 @@ class Number(Param):
             raise ParamError(f"must be >= {self.minimum:g}, got {number!r}")
         if self.exclusive_minimum is not None and number <= self.exclusive_minimum:
             raise ParamError(f"must be > {self.exclusive_minimum:g}, got {number!r}")
+        if self.maximum is not None and number > self.maximum:
+            raise ParamError(f"must be <= {self.maximum:g}, got {number!r}")
         return number
 
 
@@ -302,6 +308,8 @@ class DemoKind:
     canonicalise: Callable[[dict[str, Any], set[str], _Errors], dict[str, Any]]
     compute: Callable[[dict[str, Any], Progress], dict[str, Any]]
     notes: tuple[str, ...] = ()
+    # The caps this kind enforces; None: the catalogue-wide CAPS.
+    caps: Mapping[str, Any] | None = None
 
     @property
     def param_names(self) -> tuple[str, ...]:
@@ -760,6 +768,173 @@ KINDS: dict[str, DemoKind] = {
             canonicalise=_canonical_reward_hacking,
             compute=_compute_reward_hacking,
         ),
+        # The pages RLHF builds on: maximum likelihood, KL divergence, policy gradient, PPO.
+        DemoKind(
+            slug="mle-fit",
+            title="Maximum likelihood: Bernoulli and logistic fits",
+            summary=(
+                "Fit p̂ = k/n to the labels, then a logistic model P(y = 1 | x) = σ(a + bx) by "
+                "Newton's method, with the Fisher information and standard errors."
+            ),
+            params=(
+                Vector(
+                    "x",
+                    "One feature value per observation (|x| <= 1e6).",
+                    foundations.MLE_X,
+                    max_items=witnesses.likelihood.MAX_OBSERVATIONS,
+                ),
+                Vector(
+                    "y",
+                    "One 0/1 label per observation. Both labels must occur, and the classes "
+                    "must overlap in x (else the likelihood has no finite maximum: 400).",
+                    foundations.MLE_Y,
+                    max_items=witnesses.likelihood.MAX_OBSERVATIONS,
+                ),
+            ),
+            canonicalise=foundations.canonical_mle_fit,
+            compute=foundations.compute_mle_fit,
+            caps=foundations.MLE_CAPS,
+        ),
+        DemoKind(
+            slug="kl-asymmetry",
+            title="KL divergence: Gibbs' inequality and asymmetry",
+            summary=(
+                "KL(p‖q) and KL(q‖p) with the checks between them, and the one-bump fits of p "
+                "that minimise each direction."
+            ),
+            params=(
+                Vector(
+                    "p",
+                    "A distribution over K categories: non-negative, summing to 1.",
+                    foundations.KL_P,
+                    max_items=witnesses.divergence.MAX_CATEGORIES,
+                ),
+                Vector(
+                    "q",
+                    "A second distribution over the same K categories.",
+                    foundations.KL_Q,
+                    max_items=witnesses.divergence.MAX_CATEGORIES,
+                ),
+            ),
+            canonicalise=foundations.canonical_kl_asymmetry,
+            compute=foundations.compute_kl_asymmetry,
+            caps=foundations.KL_CAPS,
+        ),
+        DemoKind(
+            slug="reinforce-bandit",
+            title="REINFORCE on a bandit, with and without a baseline",
+            summary=(
+                "The score-function gradient of a softmax policy: the same mean for every "
+                "baseline, a smaller variance with a good one, and training runs of each."
+            ),
+            params=(
+                Vector(
+                    "mean_rewards",
+                    "Mean reward of each arm (|μ| <= 1e6).",
+                    foundations.BANDIT_REWARDS,
+                    max_items=witnesses.policy_gradient.MAX_ARMS,
+                ),
+                Vector(
+                    "logits",
+                    "Initial softmax logits θ, one per arm (|θ| <= 30). Default: zeros.",
+                    None,
+                    max_items=witnesses.policy_gradient.MAX_ARMS,
+                    nullable=True,
+                ),
+                Number(
+                    "noise",
+                    "Standard deviation of the reward noise.",
+                    foundations.PG_NOISE,
+                    minimum=0.0,
+                    maximum=foundations.MAX_NOISE,
+                ),
+                Integer(
+                    "samples",
+                    "Seeded pulls for the sampled gradient estimates.",
+                    foundations.PG_SAMPLES,
+                    2,
+                    witnesses.policy_gradient.MAX_SAMPLES,
+                ),
+                Integer(
+                    "steps",
+                    "Training steps (one pull per run each).",
+                    foundations.PG_STEPS,
+                    1,
+                    witnesses.policy_gradient.MAX_STEPS,
+                ),
+                Integer(
+                    "runs",
+                    "Independent training runs averaged in the curves.",
+                    foundations.PG_RUNS,
+                    1,
+                    witnesses.policy_gradient.MAX_RUNS,
+                ),
+                Number(
+                    "learning_rate",
+                    "Step size of each REINFORCE update.",
+                    foundations.PG_LEARNING_RATE,
+                    exclusive_minimum=0.0,
+                    maximum=foundations.MAX_LEARNING_RATE,
+                ),
+                Integer(
+                    "seed",
+                    "Seed of the random pulls and rewards.",
+                    0,
+                    0,
+                    witnesses.policy_gradient.MAX_SEED,
+                ),
+            ),
+            canonicalise=foundations.canonical_reinforce_bandit,
+            compute=foundations.compute_reinforce_bandit,
+            caps=foundations.PG_CAPS,
+        ),
+        DemoKind(
+            slug="ppo-clip",
+            title="PPO's clipped surrogate on a bandit",
+            summary=(
+                "Ascend L^CLIP and the unclipped surrogate from an old policy: the ratio clip at "
+                "1 ± ε, the flat regions, and how far each step moves the policy."
+            ),
+            params=(
+                Vector(
+                    "mean_rewards",
+                    "Mean reward of each arm (|μ| <= 1e6); advantages are exact under π_old.",
+                    foundations.PPO_REWARDS,
+                    max_items=witnesses.ppo.MAX_ARMS,
+                ),
+                Vector(
+                    "old_logits",
+                    "Logits of the old policy π_old (|θ| <= 30). Default: zeros (uniform).",
+                    None,
+                    max_items=witnesses.ppo.MAX_ARMS,
+                    nullable=True,
+                ),
+                Number(
+                    "epsilon",
+                    "Clip range ε: ratios are clipped to [1 − ε, 1 + ε].",
+                    foundations.PPO_EPSILON,
+                    exclusive_minimum=0.0,
+                    maximum=witnesses.ppo.MAX_EPSILON,
+                ),
+                Number(
+                    "learning_rate",
+                    "Step size of the gradient ascent on each surrogate.",
+                    foundations.PPO_LEARNING_RATE,
+                    exclusive_minimum=0.0,
+                    maximum=foundations.MAX_LEARNING_RATE,
+                ),
+                Integer(
+                    "epochs",
+                    "Gradient-ascent steps on each surrogate.",
+                    foundations.PPO_EPOCHS,
+                    1,
+                    witnesses.ppo.MAX_EPOCHS,
+                ),
+            ),
+            canonicalise=foundations.canonical_ppo_clip,
+            compute=foundations.compute_ppo_clip,
+            caps=foundations.PPO_CAPS,
+        ),
     )
 }
 
@@ -778,7 +953,7 @@ def demo_kind_describe(kind: DemoKind) -> dict[str, Any]:
         "summary": kind.summary,
         "parameters": kind.json_schema(),
         "defaults": kind.defaults(),
-        "caps": CAPS,
+        "caps": CAPS if kind.caps is None else kind.caps,
         "code_version": code_version(),
     }
 

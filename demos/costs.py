@@ -9,7 +9,9 @@ measured worst cases (``demos.witnesses`` on 2 shared cores):
   (a long chain of pairs, a tiny ``l2``) needs up to K iterations over the N pairs: 2e-7 s
   per pair and candidate (a 1,000-candidate chain of 99,900 pairs at l2 = 1e-12: 18.8 s;
   well-conditioned fits of the same size finish in 0.05 s, so the bound is loose for them);
-* the policy and the β sweep touch K values per β: 1e-7 s each, plus 2 ms of fixed cost.
+* the policy and the β sweep touch K values per β: 1e-7 s each, plus 2 ms of fixed cost;
+* the kinds of the pages RLHF builds on estimate themselves
+  (``kinds_pages_foundations.foundation_run_cost``).
 
 A run estimated above ``EXPENSIVE_AFTER_SECONDS`` goes to the expensive queue, so that the
 cheap queue's runs never wait behind it; one above ``settings.DEMO_RUN_MAX_SECONDS`` is refused.
@@ -21,6 +23,7 @@ from typing import Any
 from django.conf import settings
 
 from .catalogue import KL_POLICY_SWEEP
+from .kinds_pages_foundations import foundation_run_cost
 
 CHEAP_QUEUE = "demos-cheap"
 EXPENSIVE_QUEUE = "demos-expensive"
@@ -61,6 +64,9 @@ def demo_run_cost(*, kind: str, params: dict[str, Any]) -> DemoRunCost:
         points = int(params.get("points") or 1)
         seconds += POLICY_SECONDS_PER_VALUE * k * points
         driver, detail = "points", f"a sweep of {points} β values over {k:,} candidates"
+    elif (estimate := foundation_run_cost(kind=kind, params=params)) is not None:
+        extra, driver, detail = estimate
+        seconds += extra
     queue = EXPENSIVE_QUEUE if seconds > EXPENSIVE_AFTER_SECONDS else CHEAP_QUEUE
     return DemoRunCost(seconds=round(seconds, 4), queue=queue, driver=driver, detail=detail)
 

@@ -15,18 +15,24 @@ import numpy as np
 from matplotlib.backends.backend_svg import FigureCanvasSVG
 from matplotlib.figure import Figure
 
+from .kinds_pages_foundations import PANELS as FOUNDATION_PANELS
+
 # Above this many candidates the bars would be unreadable; lines are drawn instead.
 MAX_BARS = 40
 
 
 def demo_result_svg(kind: str, result: dict[str, Any]) -> bytes:
-    """π_ref against π* (and the shifted π*), plus the β sweep when the result has one."""
+    """π_ref against π* (and the shifted π*), plus the β sweep when the result has one; the
+    kinds of the pages RLHF builds on draw their own panels."""
+    if kind in FOUNDATION_PANELS:
+        panels = FOUNDATION_PANELS[kind]
+        axes = _axes(len(panels))
+        for ax, panel in zip(axes, panels, strict=True):
+            panel(ax, result)
+        return _svg(axes[0].figure)
     sweep = result.get("sweep") if kind != "reward-hacking" else result
     has_sweep = bool(sweep and sweep.get("rows"))
-    panels = 2 if has_sweep else 1
-    figure = Figure(figsize=(7.0, 3.6 * panels), layout="constrained")
-    FigureCanvasSVG(figure)
-    axes = figure.subplots(panels, 1, squeeze=False)[:, 0]
+    axes = _axes(2 if has_sweep else 1)
     if kind == "reward-fit":
         _rewards_panel(axes[0], result)
     elif kind == "reward-hacking":
@@ -35,6 +41,16 @@ def demo_result_svg(kind: str, result: dict[str, Any]) -> bytes:
         _policy_panel(axes[0], result)
     if has_sweep:
         _sweep_panel(axes[1], sweep, beta=result.get("beta"))
+    return _svg(axes[0].figure)
+
+
+def _axes(panels: int) -> list:
+    figure = Figure(figsize=(7.0, 3.6 * panels), layout="constrained")
+    FigureCanvasSVG(figure)
+    return list(figure.subplots(panels, 1, squeeze=False)[:, 0])
+
+
+def _svg(figure: Figure) -> bytes:
     buffer = io.BytesIO()
     figure.savefig(buffer, format="svg", metadata={"Date": None})
     return buffer.getvalue()

@@ -1,15 +1,32 @@
-"""Executable witnesses for the RLHF concept page, in NumPy alone.
+"""Executable witnesses for the concept pages, in NumPy alone.
 
-Three small modules mirror the page's math with the page's names:
+Small modules mirror each page's math with the page's names. For the RLHF page:
 
 * ``preferences``: the Bradley–Terry reward model fitted from (winner, loser) pairs;
 * ``policy``: the KL-regularised policy π* ∝ π_ref·exp(r/β) and the identities it obeys;
 * ``hacking``: a proxy reward against a true utility, swept over β.
 
+For the pages RLHF builds on:
+
+* ``likelihood``: a Bernoulli MLE in closed form and a logistic fit by Newton's method, with
+  the Fisher information and standard errors;
+* ``divergence``: KL between categorical distributions, Gibbs' inequality, its asymmetry and
+  the forward and reverse fits;
+* ``policy_gradient``: REINFORCE on a softmax bandit, with and without a baseline;
+* ``ppo``: PPO's clipped surrogate on a bandit, exactly over the arms.
+
 Every public function validates its inputs and raises ``WitnessInputError`` naming the
 field at fault. Results are NumPy arrays or JSON-ready dicts.
 """
 
+from .divergence import (
+    categorical_kl,
+    cross_entropy,
+    direction_fits,
+    entropy,
+    kl_report,
+    log_bump_family,
+)
 from .errors import (
     MAX_K,
     MAX_PAIRS,
@@ -19,6 +36,14 @@ from .errors import (
     WitnessInputError,
 )
 from .hacking import beta_grid, proxy_rewards, reward_hacking_report, reward_hacking_sweep
+from .likelihood import (
+    LogisticFit,
+    bernoulli_log_likelihood,
+    bernoulli_mle,
+    check_logistic_data,
+    logistic_fit,
+    mle_report,
+)
 from .policy import (
     SHIFT_TOL,
     dpo_implied_rewards,
@@ -33,6 +58,15 @@ from .policy import (
     optimality_gap,
     shift_invariance,
 )
+from .policy_gradient import (
+    bandit_expected_reward,
+    bandit_gradient,
+    reinforce_expected_estimate,
+    reinforce_optimal_baseline,
+    reinforce_report,
+    reinforce_variance,
+)
+from .ppo import clipped_term, ppo_report, ppo_surrogates
 from .preferences import (
     FIT_METHODS,
     LINEAR_SOLVERS,
@@ -64,14 +98,25 @@ __all__ = [
     "PROBABILITY_SUM_TOL",
     "SHIFT_TOL",
     "WITNESS_CODE_VERSION",
+    "LogisticFit",
     "NoMaximumLikelihoodError",
     "RewardFit",
     "WitnessInputError",
+    "bandit_expected_reward",
+    "bandit_gradient",
+    "bernoulli_log_likelihood",
+    "bernoulli_mle",
     "beta_grid",
     "bradley_terry_gradient",
     "bradley_terry_objective",
+    "categorical_kl",
     "check_ford_condition",
+    "check_logistic_data",
+    "clipped_term",
+    "cross_entropy",
+    "direction_fits",
     "dpo_implied_rewards",
+    "entropy",
     "expected_reward",
     "fit_reward_model",
     "kl_divergence",
@@ -79,11 +124,21 @@ __all__ = [
     "kl_policy_checks",
     "kl_policy_report",
     "kl_regularized_policy",
+    "kl_report",
+    "log_bump_family",
     "log_kl_regularized_policy",
     "log_partition",
+    "logistic_fit",
+    "mle_report",
     "optimality_gap",
+    "ppo_report",
+    "ppo_surrogates",
     "preference_probabilities",
     "proxy_rewards",
+    "reinforce_expected_estimate",
+    "reinforce_optimal_baseline",
+    "reinforce_report",
+    "reinforce_variance",
     "reward_gap",
     "reward_hacking_report",
     "reward_hacking_sweep",

@@ -21,6 +21,7 @@ from concepts.models import (
 from . import ui
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.django_db(transaction=True)]
+PAGE_CLAIM = "claim:alignment/rlhf#preference-rm-kl"
 
 CONTENT_MODELS = (
     Concept,
@@ -66,7 +67,7 @@ def test_saving_every_unchanged_form_changes_nothing(
         format="json",
     ).json()
     before = _state()
-    claim = Claim.objects.get()
+    claim = Claim.objects.get(key=PAGE_CLAIM)
     pages = [
         f"/admin/concepts/concept/{pk}/change/"
         for pk in Concept.objects.values_list("pk", flat=True)

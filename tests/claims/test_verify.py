@@ -287,3 +287,36 @@ def test_verify_is_throttled_per_user(demo_claim, reviewer_client, monkeypatch):
     cache.clear()
     statuses = [_verify(reviewer_client, demo_claim).status_code for _ in range(4)]
     assert statuses == [201, 200, 200, 429]
+
+
+FOUNDATION_CLAIMS = {
+    "claim:statistics/maximum-likelihood#bernoulli-mle-and-information": "p̂ = k/n",
+    "claim:information-theory/kl-divergence#gibbs-and-asymmetry": "Pinsker",
+    "claim:reinforcement-learning/policy-gradient#reinforce-baseline-unbiased": "b*",
+    "claim:reinforcement-learning/ppo#clipped-surrogate-lower-bound": "L^CLIP ≤ L^CPI",
+}
+
+
+def test_the_foundation_pages_claims_verify_against_their_witnesses(reviewer_client):
+    """Each claim content/ ships for the pages RLHF builds on: its demo state shows its invariant
+    and its code witness runs clean; once the code declares what it printed, the claim verifies
+    as passed, run after run, and stays unreviewed."""
+    from claims.selectors import claim_badge
+
+    call_command("load_content", verbosity=0)
+    for key, words in FOUNDATION_CLAIMS.items():
+        claim = Claim.objects.get(key=key)
+        first = _verify(reviewer_client, claim)
+        assert first.status_code in (200, 201), (key, first.json())
+        [demo] = first.json()["demo_runs"]
+        assert demo["recomputed"] and demo["invariant_holds"], (key, demo)
+        assert words in first.json()["invariant"]
+        [code] = first.json()["code_runs"]
+        assert code["ran"] and code["exit_status"] == 0, (key, code)
+        witness = ConceptObject.objects.get(kind=ConceptObject.Kind.CODE, concept=claim.concept)
+        with revision_scope(door="command", reason="declare the printout"):
+            witness.expected_output = code["stdout"]
+            witness.save()
+        again = _verify(reviewer_client, Claim.objects.get(pk=claim.pk))
+        assert again.json()["outcome"] == "passed", (key, again.json())
+        assert claim_badge(claim=Claim.objects.get(pk=claim.pk)) == "unreviewed"

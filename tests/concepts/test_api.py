@@ -481,7 +481,11 @@ def test_source_list_with_snapshot_state(loaded, anon_client):
     body = anon_client.get("/api/v1/sources/").json()
     assert [row["key"] for row in body["results"]] == [
         "christiano-2017-human-preferences",
+        "fisher-1922-mathematical-foundations",
+        "kullback-1951-information-sufficiency",
         "ouyang-2022-instructgpt",
+        "schulman-2017-ppo",
+        "williams-1992-reinforce",
     ]
     assert all(row["snapshot_state"] == "Local snapshot ready" for row in body["results"])
 
@@ -501,7 +505,10 @@ def test_source_detail_with_history_and_concepts(loaded, anon_client):
     assert body["title"] == "Training language models to follow instructions with human feedback"
     assert body["arxiv_id"] == "2203.02155" and body["year"] == 2022
     assert len(body["authors"]) == 20
-    assert [c["key"] for c in body["concepts"]] == ["concept:alignment/rlhf"]
+    assert [c["key"] for c in body["concepts"]] == [
+        "concept:alignment/rlhf",
+        "concept:reinforcement-learning/ppo",
+    ]
     assert body["snapshots"][0]["state"] == "Local snapshot ready"
     assert body["csl_url"].endswith("/api/v1/sources/ouyang-2022-instructgpt/csl/")
 

@@ -20,11 +20,19 @@ def post_raw(client, url: str, body: str):
 
 
 def test_catalogue_lists_every_kind_with_schema_defaults_and_caps(anon_client):
-    """GET /demos/ lists reward-fit, kl-policy and reward-hacking with the page's defaults."""
+    """GET /demos/ lists the RLHF page's kinds with its defaults, and the foundations' kinds."""
     response = anon_client.get("/api/v1/demos/")
     assert response.status_code == 200
     entries = {entry["kind"]: entry for entry in response.json()["results"]}
-    assert set(entries) == {"reward-fit", "kl-policy", "reward-hacking"}
+    assert set(entries) == {
+        "reward-fit",
+        "kl-policy",
+        "reward-hacking",
+        "mle-fit",
+        "kl-asymmetry",
+        "reinforce-bandit",
+        "ppo-clip",
+    }
     kl = entries["kl-policy"]
     assert kl["defaults"]["beta"] == 0.7 and kl["defaults"]["shift"] == 10.0
     assert kl["defaults"]["pairs"] == [[0, 1], [0, 2], [2, 1], [3, 1], [0, 3]]

@@ -190,11 +190,15 @@ def test_reward_hacking_finds_where_lowering_beta_costs_true_utility():
 
 
 def test_catalogue_entry_describes_schema_defaults_and_caps():
-    """Each kind lists a JSON schema whose defaults match what validation fills in."""
+    """Each kind lists a JSON schema whose defaults match what validation fills in, and its
+    caps: the catalogue's, or the kind's own."""
     for kind in KINDS.values():
         entry = demo_kind_describe(kind)
         schema = entry["parameters"]
         assert schema["additionalProperties"] is False
         assert set(schema["properties"]) == set(entry["defaults"])
-        assert entry["caps"]["max_K"] == witnesses.MAX_K
+        if kind.caps is None:
+            assert entry["caps"]["max_K"] == witnesses.MAX_K
+        else:
+            assert entry["caps"] == dict(kind.caps)
         assert entry["code_version"] == code_version()

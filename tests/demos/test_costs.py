@@ -34,10 +34,14 @@ def routed(monkeypatch):
 
 
 def test_the_pages_demos_are_cheap():
-    """Every kind on the page's defaults is estimated far under a second: the cheap queue."""
+    """Every kind on the page's defaults is estimated far under a second: the cheap queue. The
+    RLHF page's kinds cost milliseconds; REINFORCE's training runs, the dearest default of the
+    pages it builds on, about 40 ms."""
+    foundations = {"mle-fit", "kl-asymmetry", "reinforce-bandit", "ppo-clip"}
     for kind in KINDS:
         cost = cost_of(kind)
-        assert cost.queue == costs.CHEAP_QUEUE and cost.seconds < 0.01, (kind, cost)
+        limit = 0.05 if kind in foundations else 0.01
+        assert cost.queue == costs.CHEAP_QUEUE and cost.seconds < limit, (kind, cost)
 
 
 def test_long_page_loops_and_big_newton_fits_go_to_the_expensive_queue():

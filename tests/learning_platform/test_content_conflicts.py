@@ -18,6 +18,7 @@ from concepts.revisions import revision_scope
 pytestmark = pytest.mark.django_db
 
 RLHF = Path("concepts/alignment/rlhf")
+PAGE_CLAIM = "claim:alignment/rlhf#preference-rm-kl"
 
 
 @pytest.fixture
@@ -163,7 +164,7 @@ def _noise(text: str, kind: str) -> str:
 def test_a_no_op_edit_through_the_loader_never_changes_a_revision(content, file, kind):
     """Line endings, Unicode form and trailing spaces in a file: the load changes no revision,
     no fingerprint and no badge."""
-    claim = Claim.objects.get()
+    claim = Claim.objects.get(key=PAGE_CLAIM)
     before = (Concept.objects.get(slug="rlhf").revision_hash, claim.fingerprint)
     path = content / file
     original = path.read_bytes()

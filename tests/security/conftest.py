@@ -11,6 +11,8 @@ from concepts.models import Concept, SourceSnapshot
 
 from .routes import SOURCE_KEY
 
+PAGE_CLAIM = "claim:alignment/rlhf#preference-rm-kl"
+
 
 @pytest.fixture
 def world(learner, other_learner, reviewer, editor, admin_user):
@@ -24,7 +26,7 @@ def world(learner, other_learner, reviewer, editor, admin_user):
         format="json",
     ).json()["id"]
     run = owner.post("/api/v1/demos/kl-policy/runs/", {}, format="json").json()["id"]
-    claim = Claim.objects.get()
+    claim = Claim.objects.get(key=PAGE_CLAIM)
     return {
         "users": {
             "anonymous": None,

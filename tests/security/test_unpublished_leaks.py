@@ -1,8 +1,9 @@
 """Nothing unpublished reaches anonymous users or learners, through any route.
 
 The RLHF page is published and every concept on its learning map (three prerequisites, three
-next concepts, the related Bradley-Terry model) is a draft. Every draft's title, summary,
-section text, edge notes and practice hints are rewritten to carry one marker; every GET
+next concepts, the related Bradley-Terry model) is made a draft, including the pages content/
+publishes. Every draft's title, summary, section text, object titles, claims, edge notes and
+practice hints are rewritten to carry one marker; every GET
 route the schema documents is then called for the published page and for a draft (and every
 object key of a draft is resolved), as anonymous and as a learner, and the marker must not
 appear in any answer. The routes come from /api/schema/, so a new route is probed too.
@@ -35,9 +36,14 @@ DRAFT_AREA, DRAFT_SLUG = "alignment", "dpo"
 
 @pytest.fixture
 def drafted(world):
-    """The world, with every unpublished concept's text carrying the marker."""
+    """The world, with every concept but RLHF unpublished and its text carrying the marker."""
+    # content/ publishes the pages RLHF builds on and PPO; here they are drafts again, so that
+    # every neighbour on the RLHF page's learning map is one, with its own sections, objects
+    # and claims to hide.
+    Concept.objects.exclude(area="alignment", slug="rlhf").update(status=Concept.Status.DRAFT)
     drafts = Concept.objects.exclude(status=Concept.Status.PUBLISHED)
     assert drafts.count() >= 7
+    assert Claim.objects.filter(concept__in=drafts).exists()
     for concept in drafts:
         Concept.objects.filter(pk=concept.pk).update(
             title=f"{MARKER} title {concept.slug}",
@@ -50,6 +56,8 @@ def drafted(world):
     ConceptObjectFactory(concept=dpo, anchor="hidden-gap", title=f"{MARKER} equation")
     ClaimFactory(concept=dpo, key="claim:alignment/dpo#hidden", text=f"{MARKER} claim")
     Section.objects.filter(concept__in=drafts).update(summary=f"{MARKER} section summary")
+    ConceptObject.objects.filter(concept__in=drafts).update(title=f"{MARKER} object")
+    Claim.objects.filter(concept__in=drafts).update(text=f"{MARKER} claim text")
     Prerequisite.objects.filter(prerequisite__in=drafts).update(carry_in=f"{MARKER} carry in")
     Prerequisite.objects.filter(concept__in=drafts).update(carry_out=f"{MARKER} carry out")
     RelatedLink.objects.filter(target__in=drafts).update(note=f"{MARKER} related note")
