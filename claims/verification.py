@@ -144,6 +144,65 @@ def _ppo_clip(result: dict[str, Any]) -> bool:
     )
 
 
+# bradley-terry, dpo, overoptimization ---------------------------------------------------------
+
+LIKELIHOOD_EQUATIONS_TOLERANCE = 1e-9
+METHODS_AGREE_TOLERANCE = 1e-8
+DPO_POLICY_TOLERANCE = 1e-9
+OVEROPTIMIZATION_TOLERANCE = 1e-9
+
+
+def _bradley_terry(result: dict[str, Any]) -> bool:
+    scores = result.get("scores") or []
+    observed = result.get("observed_wins") or []
+    expected = result.get("expected_wins") or []
+    cross = result.get("cross_check") or {}
+    if not scores or len(observed) != len(scores) or len(expected) != len(scores):
+        return False
+    # Recomputed from the stored wins, not read from the result's own residual.
+    scale = max(1.0, *observed)
+    gaps = [abs(e - o) for e, o in zip(expected, observed, strict=True)]
+    return (
+        abs(sum(scores) / len(scores)) <= CENTRING_TOLERANCE
+        and max(gaps) <= LIKELIHOOD_EQUATIONS_TOLERANCE * scale
+        and bool(result.get("converged"))
+        and bool(cross.get("converged"))
+        and float(cross.get("max_abs_score_diff", 1.0)) <= METHODS_AGREE_TOLERANCE
+    )
+
+
+def _dpo(result: dict[str, Any]) -> bool:
+    dpo, rlhf = result.get("dpo_policy") or [], result.get("rlhf_policy") or []
+    offsets = result.get("implicit_minus_rewards") or []
+    if not dpo or len(dpo) != len(rlhf) or len(offsets) != len(dpo):
+        return False
+    losses = result.get("dpo_loss") or {}
+    return (
+        bool((result.get("dpo_fit") or {}).get("converged"))
+        and bool((result.get("reward_model") or {}).get("converged"))
+        and max(abs(a - b) for a, b in zip(dpo, rlhf, strict=True)) <= DPO_POLICY_TOLERANCE
+        and max(offsets) - min(offsets) <= DPO_TOLERANCE
+        and float(losses.get("at_dpo_policy", 1.0)) <= float(losses.get("at_reference", 0.0))
+    )
+
+
+def _overoptimization(result: dict[str, Any]) -> bool:
+    rows = result.get("rows") or []
+    if len(rows) < 3:
+        return False
+    proxy = [row["expected_proxy"] for row in rows]
+    gold = [row["expected_gold"] for row in rows]
+    peak = max(range(len(gold)), key=gold.__getitem__)
+    tol = OVEROPTIMIZATION_TOLERANCE * max(1.0, *(abs(g) for g in result.get("gold_reward") or []))
+    return (
+        all(later >= earlier - tol for earlier, later in itertools.pairwise(proxy))
+        and 0 < peak < len(rows) - 1
+        and gold[peak] - gold[-1] > tol
+        and gold[peak] - gold[0] > tol
+        and rows[peak]["kl"] > 0.0
+    )
+
+
 INVARIANTS: dict[str, Invariant] = {
     "kl-policy": Invariant(
         "π* is unchanged by a shift of every reward (max difference ≤ 1e-12), sums to 1, and "
@@ -178,6 +237,21 @@ INVARIANTS: dict[str, Invariant] = {
         "L^CLIP ≤ L^CPI at every epoch of both ascents; at π_old its gradient is π⊙(μ − J); each "
         "clipped term is flat past 1 ± ε on its advantage's side and ρA inside",
         _ppo_clip,
+    ),
+    "bradley-terry": Invariant(
+        "the scores are centred (mean ≤ 1e-9), each item's expected wins equal its observed wins "
+        "(≤ 1e-9 relative), and MM and Newton converged to the same scores (≤ 1e-8)",
+        _bradley_terry,
+    ),
+    "dpo": Invariant(
+        "DPO's optimum equals the RLHF policy π_ref·exp(r/β)/Z (≤ 1e-9), β·log(π/π_ref) − r is "
+        "one constant (spread ≤ 1e-9), both fits converged, and DPO's loss fell from π_ref",
+        _dpo,
+    ),
+    "overoptimization": Invariant(
+        "the proxy score never falls as KL grows, while the gold score peaks strictly inside "
+        "the sweep at a positive KL and is lower at the largest KL",
+        _overoptimization,
     ),
 }
 

@@ -21,7 +21,7 @@ import numpy as np
 from django.core.exceptions import ValidationError
 
 from demos import kinds_pages_foundations as foundations
-from demos import witnesses
+from demos import kinds_pages_preferences, witnesses
 from demos.witnesses.errors import check_distribution, check_pairs
 
 # Bump when the shape or content of a result built here changes: runs are cached under it.
@@ -406,6 +406,19 @@ def _check_fit_inputs(values: dict[str, Any], errors: _Errors) -> None:
             errors.witness(exc, "pairs")
 
 
+def _check_exploited_index(values: dict[str, Any], k: int, errors: _Errors) -> bool:
+    """Default the candidate a proxy overrates to the last one; False if it is not one of K."""
+    if values["exploited_index"] is None:
+        values["exploited_index"] = k - 1
+    elif values["exploited_index"] >= k:
+        errors.add(
+            "exploited_index",
+            f"must be a candidate index in [0, {k}), got {values['exploited_index']}",
+        )
+        return False
+    return True
+
+
 def _check_policy_overflow(
     rewards: list[float], beta: float, errors: _Errors, *, field: str = "beta"
 ) -> None:
@@ -544,13 +557,7 @@ def _canonical_kl_policy(
     k = values["K"]
     _check_pi_ref(values, k, errors)
     if values["proxy_gap"]:
-        if values["exploited_index"] is None:
-            values["exploited_index"] = k - 1
-        elif values["exploited_index"] >= k:
-            errors.add(
-                "exploited_index",
-                f"must be a candidate index in [0, {k}), got {values['exploited_index']}",
-            )
+        _check_exploited_index(values, k, errors)
     else:
         for name in _PROXY_FIELDS:
             values.pop(name)
@@ -669,13 +676,7 @@ def _canonical_reward_hacking(
         values.pop("exploited_index")
     else:
         values.pop("proxy_rewards")
-        if values["exploited_index"] is None:
-            values["exploited_index"] = k - 1
-        elif values["exploited_index"] >= k:
-            errors.add(
-                "exploited_index",
-                f"must be a candidate index in [0, {k}), got {values['exploited_index']}",
-            )
+        if not _check_exploited_index(values, k, errors):
             return values
         proxy = list(values["true_utility"])
         proxy[values["exploited_index"]] += values["proxy_gap"]
@@ -712,6 +713,161 @@ def _compute_reward_hacking(params: dict[str, Any], progress: Progress) -> dict[
         beta_range=beta_range,
     )
     return {"pi_ref": params["pi_ref"], **report}
+
+
+# bradley-terry, dpo, overoptimization (the preference-learning pages) ---------------------
+
+
+@dataclass(frozen=True)
+class WinCounts(Param):
+    """A K×K matrix of whole numbers: row i, column j counts the times i beat j."""
+
+    def json_schema(self) -> dict[str, Any]:
+        return {
+            "type": "array",
+            "items": {"type": "array", "items": {"type": "integer", "minimum": 0}},
+            "minItems": 2,
+            "maxItems": witnesses.MAX_ITEMS,
+            **super().json_schema(),
+        }
+
+    def clean(self, value: object) -> list[list[int]]:
+        try:
+            return kinds_pages_preferences.win_counts_clean(value)
+        except ValueError as exc:
+            raise ParamError(str(exc)) from None
+
+
+_BRADLEY_TERRY_CAPS = {
+    "max_items": witnesses.MAX_ITEMS,
+    "max_comparisons": witnesses.MAX_PAIRS,
+    "max_mm_steps": witnesses.MM_MAX_ITER,
+}
+_DPO_CAPS = {
+    "max_K": witnesses.DPO_MAX_K,
+    "max_pairs": witnesses.MAX_PAIRS,
+    "min_beta": BETA_FLOOR,
+    "max_beta": witnesses.DPO_MAX_BETA,
+}
+_OVEROPTIMIZATION_CAPS = {
+    "max_K": witnesses.MAX_K,
+    "max_sweep_points": witnesses.MAX_SWEEP_POINTS,
+    "min_beta": BETA_FLOOR,
+    "max_n": witnesses.MAX_N,
+}
+_WINS = WinCounts(
+    "wins",
+    "Win counts: wins[i][j] is how often item i beat item j (diagonal 0). A fit exists only "
+    "when every split of the items has a win across it both ways (Ford's condition).",
+    kinds_pages_preferences.DEFAULT_WINS,
+)
+_BT_METHOD = Choice(
+    "method",
+    "mm multiplies each strength by observed/expected wins until they agree; newton uses the "
+    "exact Hessian. The result also reports the other method as a cross-check.",
+    "mm",
+    choices=witnesses.BT_METHODS,
+)
+_DPO_BETA = Number(
+    "beta",
+    "KL strength β > 0 of the RLHF policy DPO's optimum is compared with; beyond 100 the "
+    "policy stays within rounding of π_ref.",
+    PAGE_BETA,
+    minimum=BETA_FLOOR,
+    maximum=witnesses.DPO_MAX_BETA,
+)
+_DPO_L2 = Number(
+    "l2",
+    "L2 penalty on the centred implicit reward, as the RLHF page's reward model uses (0.05). "
+    "l2 = 0 is plain DPO, which has an optimum only under Ford's condition.",
+    witnesses.PAGE_L2,
+    minimum=0.0,
+)
+_GOLD = Vector(
+    "gold_reward",
+    "The gold reward g (the real target), one value per candidate. Default: the RLHF page's "
+    "learned rewards.",
+    PAGE_LEARNED_REWARDS,
+)
+_PROXY = Vector(
+    "proxy_reward",
+    "The proxy r the optimiser sees. Default: g with proxy_gap added to exploited_index.",
+    None,
+    nullable=True,
+)
+_OPTIMIZER = Choice(
+    "optimizer",
+    "kl-regularized: π ∝ π_ref·exp(r/β) as β falls from beta_max to beta_min; best-of-n: "
+    "the proxy's favourite of n draws from π_ref, for n from 1 to n_max.",
+    "kl-regularized",
+    choices=witnesses.OPTIMIZERS,
+)
+_N_MAX = Integer(
+    "n_max",
+    "Largest n of the best-of-n sweep.",
+    kinds_pages_preferences.DEFAULT_N_MAX,
+    2,
+    witnesses.MAX_N,
+)
+_PRESSURE_POINTS = Integer(
+    "points",
+    "Number of pressure settings (β values, or distinct n), spaced geometrically.",
+    kinds_pages_preferences.DEFAULT_OVEROPTIMIZATION_POINTS,
+    2,
+    witnesses.MAX_SWEEP_POINTS,
+)
+
+PREFERENCE_KINDS = (
+    DemoKind(
+        slug="bradley-terry",
+        title="Bradley–Terry fit from win counts",
+        summary=(
+            "Maximum-likelihood strengths from a win matrix (MM or Newton), with each "
+            "item's expected wins against its observed wins."
+        ),
+        params=(_WINS, _BT_METHOD),
+        canonicalise=kinds_pages_preferences.canonical_bradley_terry,
+        compute=kinds_pages_preferences.compute_bradley_terry,
+        caps=_BRADLEY_TERRY_CAPS,
+    ),
+    DemoKind(
+        slug="dpo",
+        title="DPO against RLHF on the same pairs",
+        summary=(
+            "Minimise DPO's loss over a tabular policy and compare it with the RLHF policy "
+            "π_ref·exp(r/β)/Z built from the Bradley–Terry fit: same policy, and "
+            "β·log(π/π_ref) is r up to one constant."
+        ),
+        params=(_PAIRS, _K, _PI_REF, _DPO_BETA, _DPO_L2),
+        canonicalise=kinds_pages_preferences.canonical_dpo,
+        compute=kinds_pages_preferences.compute_dpo,
+        caps=_DPO_CAPS,
+    ),
+    DemoKind(
+        slug="overoptimization",
+        title="Reward-model overoptimisation against KL",
+        summary=(
+            "Optimise a proxy that overrates one candidate ever harder (KL-regularised or "
+            "best-of-n): the proxy score keeps rising, the gold score peaks, and the KL at "
+            "the peak is reported."
+        ),
+        params=(
+            _GOLD,
+            _PROXY,
+            _HACK_GAP,
+            _EXPLOITED,
+            _PI_REF,
+            _OPTIMIZER,
+            _BETA_MIN,
+            _BETA_MAX,
+            _N_MAX,
+            _PRESSURE_POINTS,
+        ),
+        canonicalise=kinds_pages_preferences.canonical_overoptimization,
+        compute=kinds_pages_preferences.compute_overoptimization,
+        caps=_OVEROPTIMIZATION_CAPS,
+    ),
+)
 
 
 KINDS: dict[str, DemoKind] = {
@@ -935,6 +1091,8 @@ KINDS: dict[str, DemoKind] = {
             compute=foundations.compute_ppo_clip,
             caps=foundations.PPO_CAPS,
         ),
+        # The preference pages: Bradley–Terry, DPO, reward hacking.
+        *PREFERENCE_KINDS,
     )
 }
 

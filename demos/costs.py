@@ -11,7 +11,8 @@ measured worst cases (``demos.witnesses`` on 2 shared cores):
   well-conditioned fits of the same size finish in 0.05 s, so the bound is loose for them);
 * the policy and the β sweep touch K values per β: 1e-7 s each, plus 2 ms of fixed cost;
 * the kinds of the pages RLHF builds on estimate themselves
-  (``kinds_pages_foundations.foundation_run_cost``).
+  (``kinds_pages_foundations.foundation_run_cost``), and so do the preference pages' kinds
+  (``kinds_pages_preferences.preference_run_cost``).
 
 A run estimated above ``EXPENSIVE_AFTER_SECONDS`` goes to the expensive queue, so that the
 cheap queue's runs never wait behind it; one above ``settings.DEMO_RUN_MAX_SECONDS`` is refused.
@@ -24,6 +25,7 @@ from django.conf import settings
 
 from .catalogue import KL_POLICY_SWEEP
 from .kinds_pages_foundations import foundation_run_cost
+from .kinds_pages_preferences import preference_run_cost
 
 CHEAP_QUEUE = "demos-cheap"
 EXPENSIVE_QUEUE = "demos-expensive"
@@ -64,7 +66,10 @@ def demo_run_cost(*, kind: str, params: dict[str, Any]) -> DemoRunCost:
         points = int(params.get("points") or 1)
         seconds += POLICY_SECONDS_PER_VALUE * k * points
         driver, detail = "points", f"a sweep of {points} β values over {k:,} candidates"
-    elif (estimate := foundation_run_cost(kind=kind, params=params)) is not None:
+    elif (
+        estimate := foundation_run_cost(kind=kind, params=params)
+        or preference_run_cost(kind=kind, params=params)
+    ) is not None:
         extra, driver, detail = estimate
         seconds += extra
     queue = EXPENSIVE_QUEUE if seconds > EXPENSIVE_AFTER_SECONDS else CHEAP_QUEUE

@@ -23,9 +23,9 @@ MAX_BARS = 40
 
 def demo_result_svg(kind: str, result: dict[str, Any]) -> bytes:
     """π_ref against π* (and the shifted π*), plus the β sweep when the result has one; the
-    kinds of the pages RLHF builds on draw their own panels."""
-    if kind in FOUNDATION_PANELS:
-        panels = FOUNDATION_PANELS[kind]
+    kinds of the pages RLHF builds on, and of the preference pages, draw their own panels."""
+    panels = FOUNDATION_PANELS.get(kind) or PREFERENCE_PANELS.get(kind)
+    if panels:
         axes = _axes(len(panels))
         for ax, panel in zip(axes, panels, strict=True):
             panel(ax, result)
@@ -126,3 +126,96 @@ def _sweep_panel(ax, sweep: dict[str, Any], beta: float | None) -> None:
         ax.axvline(beta, color="black", linewidth=0.8)
     ax.set_title("β sweep: lowering β past the peak costs true utility", fontsize="medium")
     ax.legend(loc="best", fontsize="small")
+
+
+# bradley-terry, dpo, overoptimization -----------------------------------------------------
+
+
+def _bt_strengths_panel(ax, result: dict[str, Any]) -> None:
+    _bars(ax, [("strength γ (sums to 1)", result["strengths"])], "strength")
+    ax.set_xlabel("item")
+    ax.set_title(
+        f"Bradley–Terry fit ({result['method']}, {result['iterations']} iterations, "
+        f"converged: {result['converged']})",
+        fontsize="medium",
+    )
+
+
+def _bt_wins_panel(ax, result: dict[str, Any]) -> None:
+    _bars(
+        ax,
+        [("observed wins", result["observed_wins"]), ("expected wins", result["expected_wins"])],
+        "wins",
+    )
+    ax.set_xlabel("item")
+    ax.set_title(
+        f"At the fit each item's expected wins equal its wins (largest gap "
+        f"{result['residual']:.1e})",
+        fontsize="medium",
+    )
+
+
+def _dpo_policy_panel(ax, result: dict[str, Any]) -> None:
+    _bars(
+        ax,
+        [
+            ("π_ref", result["pi_ref"]),
+            ("RLHF π*", result["rlhf_policy"]),
+            ("DPO optimum", result["dpo_policy"]),
+        ],
+        "probability",
+    )
+    ax.set_title(
+        f"β = {result['beta']:g}: DPO's optimum and the RLHF policy differ by at most "
+        f"{result['policy_max_abs_diff']:.1e}",
+        fontsize="medium",
+    )
+
+
+def _dpo_rewards_panel(ax, result: dict[str, Any]) -> None:
+    offset = result["minus_beta_log_partition"]
+    shifted = [value - offset for value in result["implicit_rewards"]]
+    _bars(
+        ax,
+        [
+            ("Bradley–Terry reward r", result["reward_model"]["rewards"]),
+            ("β·log(π/π_ref) + β·log Z", shifted),
+        ],
+        "reward",
+    )
+    ax.set_title("DPO's implicit reward is the reward model's, up to −β·log Z", fontsize="medium")
+
+
+def _overoptimization_panel(ax, result: dict[str, Any]) -> None:
+    rows = result["rows"]
+    kl = [row["kl"] for row in rows]
+    ax.plot(kl, [row["expected_proxy"] for row in rows], marker=".", label="E[proxy r]")
+    ax.plot(kl, [row["expected_gold"] for row in rows], marker=".", label="E[gold g]")
+    peak = result["gold_peak"]
+    ax.axvline(peak["kl"], color="grey", linewidth=0.8, linestyle=":")
+    ax.annotate(
+        f"gold peaks at KL = {peak['kl']:.3g}",
+        (peak["kl"], 0.02),
+        xycoords=("data", "axes fraction"),
+        fontsize="small",
+    )
+    ax.set_xlabel("KL(π‖π_ref)")
+    ax.set_ylabel("expected reward")
+    ax.set_title(f"{result['optimizer']}: proxy against gold as pressure grows", fontsize="medium")
+    ax.legend(loc="best", fontsize="small")
+
+
+def _overoptimization_rewards_panel(ax, result: dict[str, Any]) -> None:
+    _bars(
+        ax,
+        [("gold g", result["gold_reward"]), ("proxy r", result["proxy_reward"])],
+        "reward",
+    )
+    ax.set_title("Where the proxy disagrees with the gold reward", fontsize="medium")
+
+
+PREFERENCE_PANELS = {
+    "bradley-terry": (_bt_strengths_panel, _bt_wins_panel),
+    "dpo": (_dpo_policy_panel, _dpo_rewards_panel),
+    "overoptimization": (_overoptimization_panel, _overoptimization_rewards_panel),
+}

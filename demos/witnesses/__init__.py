@@ -6,6 +6,12 @@ Small modules mirror each page's math with the page's names. For the RLHF page:
 * ``policy``: the KL-regularised policy π* ∝ π_ref·exp(r/β) and the identities it obeys;
 * ``hacking``: a proxy reward against a true utility, swept over β.
 
+For the preference pages (Bradley–Terry, DPO, reward hacking):
+
+* ``bradley_terry``: the Bradley–Terry model fitted from a win-count matrix (MM or Newton);
+* ``dpo``: the DPO loss over a tabular policy, and its optimum against the RLHF policy;
+* ``overoptimization``: proxy and gold reward against KL, for KL-regularised and best-of-n.
+
 For the pages RLHF builds on:
 
 * ``likelihood``: a Bernoulli MLE in closed form and a logistic fit by Newton's method, with
@@ -19,6 +25,16 @@ Every public function validates its inputs and raises ``WitnessInputError`` nami
 field at fault. Results are NumPy arrays or JSON-ready dicts.
 """
 
+from .bradley_terry import (
+    BT_METHODS,
+    MAX_ITEMS,
+    MM_MAX_ITER,
+    BradleyTerryFit,
+    bradley_terry_report,
+    check_identifiable,
+    check_wins,
+    fit_bradley_terry,
+)
 from .divergence import (
     categorical_kl,
     cross_entropy,
@@ -27,6 +43,15 @@ from .divergence import (
     kl_report,
     log_bump_family,
 )
+from .dpo import (
+    DPO_MAX_BETA,
+    DPO_MAX_K,
+    DPOFit,
+    dpo_fit,
+    dpo_loss,
+    dpo_report,
+    implicit_rewards,
+)
 from .errors import (
     MAX_K,
     MAX_PAIRS,
@@ -34,6 +59,7 @@ from .errors import (
     PROBABILITY_SUM_TOL,
     NoMaximumLikelihoodError,
     WitnessInputError,
+    check_pairs,
 )
 from .hacking import beta_grid, proxy_rewards, reward_hacking_report, reward_hacking_sweep
 from .likelihood import (
@@ -43,6 +69,14 @@ from .likelihood import (
     check_logistic_data,
     logistic_fit,
     mle_report,
+)
+from .overoptimization import (
+    MAX_N,
+    OPTIMIZERS,
+    best_of_n_kl_bound,
+    best_of_n_policy,
+    n_grid,
+    overoptimization_curve,
 )
 from .policy import (
     SHIFT_TOL,
@@ -87,17 +121,26 @@ from .preferences import (
 WITNESS_CODE_VERSION = "1"
 
 __all__ = [
+    "BT_METHODS",
+    "DPO_MAX_BETA",
+    "DPO_MAX_K",
     "FIT_METHODS",
     "LINEAR_SOLVERS",
+    "MAX_ITEMS",
     "MAX_K",
+    "MAX_N",
     "MAX_PAIRS",
     "MAX_SWEEP_POINTS",
+    "MM_MAX_ITER",
+    "OPTIMIZERS",
     "PAGE_L2",
     "PAGE_LR",
     "PAGE_STEPS",
     "PROBABILITY_SUM_TOL",
     "SHIFT_TOL",
     "WITNESS_CODE_VERSION",
+    "BradleyTerryFit",
+    "DPOFit",
     "LogisticFit",
     "NoMaximumLikelihoodError",
     "RewardFit",
@@ -106,19 +149,30 @@ __all__ = [
     "bandit_gradient",
     "bernoulli_log_likelihood",
     "bernoulli_mle",
+    "best_of_n_kl_bound",
+    "best_of_n_policy",
     "beta_grid",
     "bradley_terry_gradient",
     "bradley_terry_objective",
+    "bradley_terry_report",
     "categorical_kl",
     "check_ford_condition",
+    "check_identifiable",
     "check_logistic_data",
+    "check_pairs",
+    "check_wins",
     "clipped_term",
     "cross_entropy",
     "direction_fits",
+    "dpo_fit",
     "dpo_implied_rewards",
+    "dpo_loss",
+    "dpo_report",
     "entropy",
     "expected_reward",
+    "fit_bradley_terry",
     "fit_reward_model",
+    "implicit_rewards",
     "kl_divergence",
     "kl_objective",
     "kl_policy_checks",
@@ -130,7 +184,9 @@ __all__ = [
     "log_partition",
     "logistic_fit",
     "mle_report",
+    "n_grid",
     "optimality_gap",
+    "overoptimization_curve",
     "ppo_report",
     "ppo_surrogates",
     "preference_probabilities",

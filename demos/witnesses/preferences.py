@@ -131,17 +131,18 @@ def bradley_terry_gradient(rewards: np.ndarray, pairs: np.ndarray, l2: float) ->
     return gradient / problem.n
 
 
-def check_ford_condition(pairs: np.ndarray, K: int) -> None:
+def check_ford_condition(pairs: np.ndarray, K: int, *, regularised: bool = True) -> None:
     """Raise NoMaximumLikelihoodError unless the unregularised fit has a unique maximiser.
 
     Ford's condition: for every split of the candidates into two groups, someone in each
     group beat someone in the other. Equivalently the directed graph with an edge
     loser → winner per pair is strongly connected, i.e. every candidate is reachable from
-    candidate 0 along the edges and along the reversed edges.
+    candidate 0 along the edges and along the reversed edges. ``regularised=False`` is for
+    fits that have no l2 to fall back on: the message then does not suggest one.
     """
     k = check_int("K", K, minimum=2)
     w, lo = check_pairs("pairs", pairs, k=k)
-    _require_ford_condition(w, lo, k)
+    _require_ford_condition(w, lo, k, regularised=regularised)
 
 
 def fit_reward_model(
@@ -256,39 +257,13 @@ def _threshold(gradient0: np.ndarray, tol: float) -> float:
 
 
 def _fit_newton(problem: _Problem, *, tol: float, max_iter: int, solver: str) -> RewardFit:
-    k, l2 = problem.k, problem.l2
-    r = np.zeros(k)
+    r = np.zeros(problem.k)
     value, gradient, e = problem.evaluate(r)
-    grad_norm = float(np.linalg.norm(gradient))
     threshold = _threshold(gradient, tol)
-    initial_norm = max(grad_norm, 1.0)
-    degree_index = np.concatenate([problem.winners, problem.losers])
-    flat_index = problem.winners * k + problem.losers if solver == "dense" else None
-    iterations = 0
-    while grad_norm > threshold and iterations < max_iter:
-        weights = e / (1.0 + e) ** 2  # p(1 − p), symmetric in the sign of Δ
-        degree = np.bincount(degree_index, weights=np.tile(weights, 2), minlength=k)
-        # The ones direction carries no information (l2 = 0) or only the tiny l2 term;
-        # adding c·11ᵀ/K lifts it to the scale of the rest of the spectrum. The gradient
-        # is orthogonal to ones at mean-zero r, so the Newton step itself is unchanged.
-        lift = float(degree.mean()) + l2
-        if solver == "dense":
-            try:
-                step = _dense_newton_step(flat_index, weights, degree, gradient, k, l2, lift)
-            except np.linalg.LinAlgError:
-                break  # reported as not converged rather than raised
-        else:
-            forcing = min(0.1, grad_norm / initial_norm)
-            step = _cg_newton_step(problem, weights, degree, gradient, lift, forcing)
-        slope = float(gradient @ step)
-        if not slope < 0.0:
-            break
-        accepted = _line_search(problem, r, value, grad_norm, step, slope)
-        if accepted is None:
-            break
-        r, value, gradient, e = accepted
-        grad_norm = float(np.linalg.norm(gradient))
-        iterations += 1
+    direction = _newton_direction(problem, solver, max(float(np.linalg.norm(gradient)), 1.0))
+    r, value, grad_norm, iterations = _descend(
+        problem, r, value, gradient, e, threshold=threshold, max_iter=max_iter, direction=direction
+    )
     return RewardFit(
         rewards=_frozen(r),
         method="newton",
@@ -297,8 +272,55 @@ def _fit_newton(problem: _Problem, *, tol: float, max_iter: int, solver: str) ->
         objective=value / problem.n,
         converged=grad_norm <= threshold,
         solver=solver,
-        l2=l2,
+        l2=problem.l2,
     )
+
+
+def _newton_direction(problem: _Problem, solver: str, initial_norm: float):
+    """The Newton step on the exact Hessian at a point, from that point's e^(−|Δ|) and
+    gradient (None when the dense system cannot be solved)."""
+    k, l2 = problem.k, problem.l2
+    degree_index = np.concatenate([problem.winners, problem.losers])
+    flat_index = problem.winners * k + problem.losers if solver == "dense" else None
+
+    def direction(e: np.ndarray, gradient: np.ndarray, grad_norm: float) -> np.ndarray | None:
+        weights = e / (1.0 + e) ** 2  # p(1 − p), symmetric in the sign of Δ
+        degree = np.bincount(degree_index, weights=np.tile(weights, 2), minlength=k)
+        # The ones direction carries no information (l2 = 0) or only the tiny l2 term;
+        # adding c·11ᵀ/K lifts it to the scale of the rest of the spectrum. The gradient
+        # is orthogonal to ones at mean-zero r, so the Newton step itself is unchanged.
+        lift = float(degree.mean()) + l2
+        if solver == "dense":
+            try:
+                return _dense_newton_step(flat_index, weights, degree, gradient, k, l2, lift)
+            except np.linalg.LinAlgError:
+                return None  # reported as not converged rather than raised
+        forcing = min(0.1, grad_norm / initial_norm)
+        return _cg_newton_step(problem, weights, degree, gradient, lift, forcing)
+
+    return direction
+
+
+def _descend(problem, x, value, gradient, aux, *, threshold, max_iter, direction):
+    """Steps along ``direction(aux, gradient, ‖gradient‖)`` with a backtracking line search
+    until ‖gradient‖ <= threshold; ``problem.evaluate(x)`` gives (value, gradient, aux).
+    Answers (x, value, ‖gradient‖, iterations)."""
+    grad_norm = float(np.linalg.norm(gradient))
+    iterations = 0
+    while grad_norm > threshold and iterations < max_iter:
+        step = direction(aux, gradient, grad_norm)
+        if step is None:
+            break
+        slope = float(gradient @ step)
+        if not slope < 0.0:
+            break
+        accepted = _line_search(problem, x, value, grad_norm, step, slope)
+        if accepted is None:
+            break
+        x, value, gradient, aux = accepted
+        grad_norm = float(np.linalg.norm(gradient))
+        iterations += 1
+    return x, value, grad_norm, iterations
 
 
 def _dense_newton_step(
@@ -384,37 +406,40 @@ def _line_search(
     return None
 
 
-def _require_ford_condition(w: np.ndarray, lo: np.ndarray, k: int) -> None:
+def _require_ford_condition(
+    w: np.ndarray, lo: np.ndarray, k: int, *, regularised: bool = True
+) -> None:
     up = _reachable(lo, w, k)  # candidates reachable from 0 by "was beaten by" steps
     down = _reachable(w, lo, k)
     if up.all() and down.all():
         return
+    lead, remedy = ("with l2 = 0 ", " or use l2 > 0") if regularised else ("", "")
     wins = np.bincount(w, minlength=k)
     losses = np.bincount(lo, minlength=k)
     unseen = np.flatnonzero((wins + losses) == 0)
     if unseen.size:
         raise NoMaximumLikelihoodError(
             "pairs",
-            f"with l2 = 0 the fit is undetermined: candidate(s) {_names(unseen)} appear in "
-            "no pair, so nothing fixes their reward; add pairs for them or use l2 > 0",
+            f"{lead}the fit is undetermined: candidate(s) {_names(unseen)} appear in "
+            f"no pair, so nothing fixes their reward; add pairs for them{remedy}",
             unseen,
         )
     never_lose = np.flatnonzero(losses == 0)
     if never_lose.size:
         raise NoMaximumLikelihoodError(
             "pairs",
-            f"with l2 = 0 no maximum-likelihood fit exists: candidate(s) "
+            f"{lead}no maximum-likelihood fit exists: candidate(s) "
             f"{_names(never_lose)} never lose, so raising their reward always increases "
-            "the likelihood; add pairs they lose or use l2 > 0",
+            f"the likelihood; add pairs they lose{remedy}",
             never_lose,
         )
     never_win = np.flatnonzero(wins == 0)
     if never_win.size:
         raise NoMaximumLikelihoodError(
             "pairs",
-            f"with l2 = 0 no maximum-likelihood fit exists: candidate(s) "
+            f"{lead}no maximum-likelihood fit exists: candidate(s) "
             f"{_names(never_win)} never win, so lowering their reward always increases "
-            "the likelihood; add pairs they win or use l2 > 0",
+            f"the likelihood; add pairs they win{remedy}",
             never_win,
         )
     linked = _reachable(np.concatenate([w, lo]), np.concatenate([lo, w]), k)
@@ -422,7 +447,7 @@ def _require_ford_condition(w: np.ndarray, lo: np.ndarray, k: int) -> None:
         apart = np.flatnonzero(~linked)
         raise NoMaximumLikelihoodError(
             "pairs",
-            f"with l2 = 0 the fit is undetermined: the comparison graph is disconnected and "
+            f"{lead}the fit is undetermined: the comparison graph is disconnected and "
             f"candidate(s) {_names(apart)} are never compared, even indirectly, with "
             "candidate 0; their rewards can shift freely",
             apart,
@@ -433,9 +458,9 @@ def _require_ford_condition(w: np.ndarray, lo: np.ndarray, k: int) -> None:
     group = np.flatnonzero(up if not up.all() else ~down)
     raise NoMaximumLikelihoodError(
         "pairs",
-        f"with l2 = 0 no maximum-likelihood fit exists: candidate(s) {_names(group)} never "
+        f"{lead}no maximum-likelihood fit exists: candidate(s) {_names(group)} never "
         "lose to anyone outside that group, so their rewards can rise without bound; "
-        "add pairs they lose to the others or use l2 > 0",
+        f"add pairs they lose to the others{remedy}",
         group,
     )
 

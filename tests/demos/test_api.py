@@ -20,7 +20,8 @@ def post_raw(client, url: str, body: str):
 
 
 def test_catalogue_lists_every_kind_with_schema_defaults_and_caps(anon_client):
-    """GET /demos/ lists the RLHF page's kinds with its defaults, and the foundations' kinds."""
+    """GET /demos/ lists the RLHF page's kinds with its defaults, the foundations' kinds and
+    the preference pages' kinds."""
     response = anon_client.get("/api/v1/demos/")
     assert response.status_code == 200
     entries = {entry["kind"]: entry for entry in response.json()["results"]}
@@ -32,6 +33,9 @@ def test_catalogue_lists_every_kind_with_schema_defaults_and_caps(anon_client):
         "kl-asymmetry",
         "reinforce-bandit",
         "ppo-clip",
+        "bradley-terry",
+        "dpo",
+        "overoptimization",
     }
     kl = entries["kl-policy"]
     assert kl["defaults"]["beta"] == 0.7 and kl["defaults"]["shift"] == 10.0

@@ -36,11 +36,12 @@ def routed(monkeypatch):
 def test_the_pages_demos_are_cheap():
     """Every kind on the page's defaults is estimated far under a second: the cheap queue. The
     RLHF page's kinds cost milliseconds; REINFORCE's training runs, the dearest default of the
-    pages it builds on, about 40 ms."""
+    pages it builds on, about 40 ms; the win-matrix fit's bound, which counts every step MM may
+    take, about 0.2 s."""
     foundations = {"mle-fit", "kl-asymmetry", "reinforce-bandit", "ppo-clip"}
     for kind in KINDS:
         cost = cost_of(kind)
-        limit = 0.05 if kind in foundations else 0.01
+        limit = 0.05 if kind in foundations else 0.25 if kind == "bradley-terry" else 0.01
         assert cost.queue == costs.CHEAP_QUEUE and cost.seconds < limit, (kind, cost)
 
 
