@@ -327,20 +327,22 @@ def test_detail_query_count_with_registered_sections(
 
 
 def test_learning_path_of_the_real_graph(loaded, editor_client):
-    """DPO's path: Maximum Likelihood, KL Divergence, Policy Gradient, then RLHF."""
+    """DPO's path: Maximum Likelihood, KL Divergence, Policy Gradient, RLHF, then Bradley–Terry."""
     body = editor_client.get("/api/v1/concepts/alignment/dpo/learning-path/").json()
     assert [step["title"] for step in body["steps"]] == [
         "Maximum Likelihood",
         "KL Divergence",
         "Policy Gradient",
         "RLHF: Reward Modeling + KL-Regularized Policy Optimization",
+        "Bradley–Terry Model",
     ]
-    assert body["count"] == 4
-    assert body["steps"][-1]["requires"] == [
+    assert body["count"] == 5
+    assert body["steps"][3]["requires"] == [
         "concept:statistics/maximum-likelihood",
         "concept:information-theory/kl-divergence",
         "concept:reinforcement-learning/policy-gradient",
     ]
+    assert body["steps"][4]["requires"] == ["concept:statistics/maximum-likelihood"]
 
 
 def test_learning_path_is_a_valid_study_order(anon_client):
@@ -480,10 +482,15 @@ def test_source_list_with_snapshot_state(loaded, anon_client):
     """The registry lists each source with its snapshot state."""
     body = anon_client.get("/api/v1/sources/").json()
     assert [row["key"] for row in body["results"]] == [
+        "bradley-terry-1952-paired-comparisons",
         "christiano-2017-human-preferences",
         "fisher-1922-mathematical-foundations",
+        "gao-2023-reward-overoptimization",
+        "hunter-2004-mm-bradley-terry",
         "kullback-1951-information-sufficiency",
+        "manheim-2018-goodhart-variants",
         "ouyang-2022-instructgpt",
+        "rafailov-2023-dpo",
         "schulman-2017-ppo",
         "williams-1992-reinforce",
     ]

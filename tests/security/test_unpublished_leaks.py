@@ -23,7 +23,7 @@ from concepts.models import (
     Section,
 )
 from tests.claims.factories import ClaimFactory
-from tests.concepts.factories import ConceptObjectFactory, SectionFactory
+from tests.concepts.factories import ConceptObjectFactory
 
 from .routes import documented_operations, fill_path
 
@@ -52,10 +52,16 @@ def drafted(world):
             link_test=f"{MARKER} link test",
         )
     dpo = Concept.objects.get(area=DRAFT_AREA, slug=DRAFT_SLUG)
-    SectionFactory(concept=dpo, title=f"{MARKER} section", body=f"{MARKER} body")
+    Section.objects.update_or_create(
+        concept=dpo,
+        kind=Section.Kind.INTUITION,
+        defaults={"title": f"{MARKER} section", "body": f"{MARKER} body"},
+    )
     ConceptObjectFactory(concept=dpo, anchor="hidden-gap", title=f"{MARKER} equation")
     ClaimFactory(concept=dpo, key="claim:alignment/dpo#hidden", text=f"{MARKER} claim")
-    Section.objects.filter(concept__in=drafts).update(summary=f"{MARKER} section summary")
+    Section.objects.filter(concept__in=drafts).update(
+        summary=f"{MARKER} section summary", body=f"{MARKER} section body"
+    )
     ConceptObject.objects.filter(concept__in=drafts).update(title=f"{MARKER} object")
     Claim.objects.filter(concept__in=drafts).update(text=f"{MARKER} claim text")
     Prerequisite.objects.filter(prerequisite__in=drafts).update(carry_in=f"{MARKER} carry in")
