@@ -1,11 +1,9 @@
-"""The content's own claims verify by running their demo witnesses in their stored states."""
+"""The preference pages' claims verify against their witnesses as content/ states them."""
 
 import pytest
-from django.core.cache import cache
 from django.core.management import call_command
 
 from claims.models import Claim
-from demos.services import demo_run_execute
 
 pytestmark = pytest.mark.django_db
 
@@ -20,23 +18,25 @@ PREFERENCE_CLAIMS = {
 def loaded(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "media"
     call_command("load_content", verbosity=0)
-    cache.clear()
 
 
-def test_each_preference_page_claim_verifies_by_its_demo(loaded, reviewer_client):
-    """Each claim's demo runs on its page's parameters and the verification records 'passed'
-    with the kind's invariant; the claim itself stays unreviewed."""
+def test_each_preference_page_claim_runs_its_witnesses(loaded, reviewer_client):
+    """Each claim's demo state, computed afresh, shows its kind's invariant, and its code
+    witness runs to exit 0 printing labelled results; the outcome is 'passed' exactly when the
+    code also declares the output it prints. The claim itself stays unreviewed."""
     for key, invariant in PREFERENCE_CLAIMS.items():
         claim = Claim.objects.get(key=key)
-        url = f"/api/v1/claims/{claim.pk}/verify/"
-        pending = reviewer_client.post(url)
-        assert pending.status_code == 202, pending.json()
-        for run in pending.json()["runs"]:
-            demo_run_execute(run_id=run["id"])
-        done = reviewer_client.post(url)
-        assert done.status_code == 201, done.json()
-        assert done.json()["outcome"] == "passed", (key, done.json())
-        assert invariant in done.json()["invariant"]
+        response = reviewer_client.post(f"/api/v1/claims/{claim.pk}/verify/")
+        assert response.status_code == 201, response.json()
+        body = response.json()
+        [demo] = body["demo_runs"]
+        assert demo["recomputed"] and demo["invariant_holds"], (key, demo)
+        assert invariant in body["invariant"]
+        [code] = body["code_runs"]
+        assert code["ran"] and code["exit_status"] == 0 and ":" in code["stdout"], (key, code)
+        declared = code["expected_output_declared"]
+        assert code["matched"] == declared
+        assert body["outcome"] == ("passed" if declared else "failed")
         shown = reviewer_client.get(f"/api/v1/claims/{claim.pk}/").json()
         assert shown["badge"] == "unreviewed" and shown["reviews"] == []
 
