@@ -91,3 +91,23 @@ def test_the_pages_are_linked_and_their_claims_unreviewed(db):
         assert {obj.concept_id for obj in witnesses} == {concept.pk}
         assert {obj.kind for obj in witnesses} >= {"equation", "code", "demo"}
         assert not claim.reviews.exists()
+
+
+def test_the_pages_sources_cite_with_their_records(loaded, anon_client):
+    """Bradley & Terry and Hunter are journal articles with their DOIs; the DPO, overoptimisation
+    and Goodhart papers carry their arXiv numbers; every author is "Family, Given"."""
+    for key, family in (
+        ("bradley-terry-1952-paired-comparisons", "Bradley"),
+        ("hunter-2004-mm-bradley-terry", "Hunter"),
+    ):
+        item = anon_client.get(f"/api/v1/sources/{key}/csl/").json()
+        assert item["type"] == "article-journal" and item["DOI"].startswith("10.")
+        assert item["author"][0]["family"] == family
+    for key, number, authors in (
+        ("rafailov-2023-dpo", "arXiv:2305.18290", 6),
+        ("gao-2023-reward-overoptimization", "arXiv:2210.10760", 3),
+        ("manheim-2018-goodhart-variants", "arXiv:1803.04585", 2),
+    ):
+        item = anon_client.get(f"/api/v1/sources/{key}/csl/").json()
+        assert item["number"] == number and len(item["author"]) == authors
+        assert all(author["family"] and author["given"] for author in item["author"])
