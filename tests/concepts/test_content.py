@@ -139,8 +139,11 @@ def test_learner_texts_load_from_the_concept_file(loaded):
         (3, "Reveal when your model needs a nudge."),
     ]
     assert "exp(c/β)" in hints[2].body
-    # The other pages' files have no learner block yet: they load with every text empty.
-    assert not any(Concept.objects.get(slug="dpo").learner_texts())
+    # Every published page carries its own texts and three hints.
+    for concept in Concept.objects.filter(status=Concept.Status.PUBLISHED):
+        assert all(concept.learner_texts()), concept.path
+        assert concept.title in concept.anchored_question
+        assert concept.practice_hints.count() == 3, concept.path
 
 
 def test_editing_and_removing_hints_in_the_file(content_copy):
