@@ -252,7 +252,11 @@ class ClaimOutput(serializers.ModelSerializer):
     def get_reviews_url(self, claim: Claim) -> str:
         return self._url(f"/api/v1/claims/{claim.pk}/reviews/")
 
-    def get_claim_review_url(self, claim: Claim) -> str:
+    @extend_schema_field(serializers.CharField(allow_null=True))
+    def get_claim_review_url(self, claim: Claim) -> str | None:
+        """A ClaimReview needs a review: an unreviewed claim links none."""
+        if claim.latest_review_id is None:
+            return None
         return self._url(f"/api/v1/claims/{claim.pk}/claim-review.jsonld")
 
     @extend_schema_field(SourceLinkOutput(many=True))
