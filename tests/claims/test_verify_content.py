@@ -52,3 +52,15 @@ def test_new_claims_are_unreviewed_and_the_page_says_what_that_means(loaded, ano
         assert summary["needs_review_line"] == (
             "Claims without a substantive review badge still need exact source-support review."
         )
+
+
+def test_every_claim_in_content_verifies_as_passed(loaded, reviewer_client):
+    """Each page's code witness prints exactly the output its file declares, and each demo
+    state, computed afresh, shows its invariant: every claim of the notebook passes."""
+    outcomes = {}
+    for claim in Claim.objects.order_by("key"):
+        body = reviewer_client.post(f"/api/v1/claims/{claim.pk}/verify/").json()
+        outcomes[claim.key] = body["outcome"]
+        assert all(code["matched"] for code in body["code_runs"]), (claim.key, body["code_runs"])
+    assert len(outcomes) == 8
+    assert set(outcomes.values()) == {"passed"}, outcomes
