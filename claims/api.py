@@ -23,6 +23,7 @@ from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
 from concepts.revisions import CHANGE_CHOICES
+from learning_platform.caching import versioned_read
 from learning_platform.roles import is_editor, is_reviewer
 
 from . import selectors, signing
@@ -362,6 +363,7 @@ class ClaimListApi(ClaimPages, ListAPIView):
         return selectors.claim_list(user=self.request.user, **filters.validated_data)
 
     @extend_schema(parameters=[FilterInput], summary="List claims with badges")
+    @versioned_read("claims", "concepts")
     def get(self, request, *args, **kwargs):
         return super().get(request, *args, **kwargs)
 
@@ -376,6 +378,7 @@ class ReviewQueueApi(ClaimPages, ListAPIView):
         return selectors.review_queue(user=self.request.user)
 
     @extend_schema(summary="The review queue")
+    @versioned_read("claims", "concepts")
     def get(self, request, *args, **kwargs):
         return super().get(request, *args, **kwargs)
 
@@ -387,6 +390,7 @@ class ClaimDetailApi(APIView):
         responses={200: ClaimDetailOutput, 404: OpenApiResponse(description="No such claim")},
         summary="A claim with its sources, witnesses, badge and reviews (newest first)",
     )
+    @versioned_read("claims", "concepts")
     def get(self, request, claim_id: int):
         claim = selectors.claim_detail(user=request.user, claim_id=claim_id)
         if claim is None:
@@ -619,6 +623,7 @@ class ClaimReviewJsonLdApi(APIView):
         summary="The latest review as schema.org ClaimReview (JSON-LD)",
         operation_id="v1_claims_claim_review_jsonld",
     )
+    @versioned_read("claims", "concepts")
     def get(self, request, claim_id: int):
         claim = selectors.claim_detail(user=request.user, claim_id=claim_id, reviews=False)
         if claim is None:

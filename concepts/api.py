@@ -22,6 +22,7 @@ from rest_framework.renderers import BaseRenderer, BrowsableAPIRenderer, JSONRen
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from learning_platform.caching import versioned_read
 from learning_platform.pages import page_sections
 from learning_platform.permissions import IsEditor
 
@@ -178,6 +179,7 @@ class ConceptListApi(ListAPIView):
         return concept_list(user=self.request.user)
 
     @extend_schema(summary="List concepts")
+    @versioned_read("concepts")
     def get(self, request, *args, **kwargs):
         return super().get(request, *args, **kwargs)
 
@@ -367,6 +369,7 @@ class ConceptDetailApi(APIView):
         description="Sections registered by other apps (such as `claims`) are added under "
         "their own names.",
     )
+    @versioned_read("concepts", "claims")
     def get(self, request, area: str, slug: str):
         concept = concept_get(user=request.user, area=area, slug=slug)
         if concept is None:
@@ -408,6 +411,7 @@ class ConceptLearningPathApi(APIView):
         responses={200: Output, 404: OpenApiResponse(description="No such concept")},
         summary="Every transitive prerequisite in a valid study order (prerequisites first)",
     )
+    @versioned_read("concepts")
     def get(self, request, area: str, slug: str):
         concept = concept_get(user=request.user, area=area, slug=slug)
         if concept is None:

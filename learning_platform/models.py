@@ -22,3 +22,19 @@ class ContentUnitState(models.Model):
 
     def __str__(self) -> str:
         return f"{self.unit} @ {self.file_hash[:12]}"
+
+
+class StateVersion(models.Model):
+    """The version of one kind of stored state (learning_platform.versions): replaced in the
+    transaction of every write to it, read by each cached answer that depends on it."""
+
+    name = models.CharField(max_length=40, primary_key=True)
+    token = models.CharField(max_length=32)
+    # Microseconds since the epoch: read with one raw query on every cached answer.
+    changed_us = models.BigIntegerField()
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return f"{self.name} @ {self.token[:8]}"

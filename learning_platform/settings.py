@@ -65,6 +65,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Large answers (a concept page, a learning path) go compressed to clients that accept it.
+    "django.middleware.gzip.GZipMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "learning_platform.middleware.RequestBodyCapMiddleware",
     "learning_platform.middleware.RequestTextMiddleware",
@@ -117,6 +119,12 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 else:
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
     DATABASES["default"].setdefault("OPTIONS", {})["connect_timeout"] = 5
+# Django's backends with one addition: a write to content replaces the version tokens that
+# cached answers are keyed by, in the same transaction (learning_platform.versions).
+DATABASES["default"]["ENGINE"] = {
+    "django.db.backends.sqlite3": "learning_platform.db.sqlite3",
+    "django.db.backends.postgresql": "learning_platform.db.postgresql",
+}.get(DATABASES["default"]["ENGINE"], DATABASES["default"]["ENGINE"])
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -237,7 +245,7 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "learning_platform.errors.exception_handler",
     "DEFAULT_RENDERER_CLASSES": [
-        "rest_framework.renderers.JSONRenderer",
+        "learning_platform.renderers.FastJSONRenderer",
         "rest_framework.renderers.BrowsableAPIRenderer",
     ],
     "DEFAULT_THROTTLE_RATES": {
@@ -291,6 +299,10 @@ if REDIS_URL:
     }
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
+# Reads keyed by the versions of what they show (learning_platform.caching) keep their rendered
+# bytes this long at most; a write invalidates them at once by changing the version.
+ANSWER_CACHE_SECONDS = int(os.environ.get("ANSWER_CACHE_SECONDS", str(24 * 3600)))
 
 # Demo runs: a run estimated past this many seconds of computation is refused with 400
 # (demos.costs), and a learner may have this many runs queued or running at once (429 past it).

@@ -102,6 +102,16 @@ def pytest_collection_modifyitems(config, items):
 
 
 @pytest.fixture(autouse=True)
+def _fresh_cache():
+    """Each test starts with an empty cache: answers cached, and throttles counted, by another
+    test (under other settings, or other monkeypatched code) must not reach it."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+
+
+@pytest.fixture(autouse=True)
 def _postgres_only(request):
     """Tests marked `postgres` run in the PostgreSQL pass; .ci/run makes a missing one fatal."""
     if request.node.get_closest_marker("postgres") is None:

@@ -21,13 +21,13 @@ from .factories import (
 pytestmark = pytest.mark.django_db
 
 RLHF_URL = "/api/v1/concepts/alignment/rlhf/"
-# The concept page's own reads: concept, sections, objects, edges (before and next), related,
-# sources, snapshots, practice hints. Sections registered by other apps add their own constant
-# number on top.
-PAGE_QUERIES = 8
-PAGE_QUERIES_WITH_REGISTERED_SECTIONS = 17
-LIST_QUERIES = 2  # count + page
-LEARNING_PATH_QUERIES = 3  # concept, ancestry edges, ancestry concepts
+# The concept page's own reads: the state versions its answer is cached under, concept,
+# sections, objects, edges (before and next), related, sources, snapshots, practice hints.
+# Sections registered by other apps add their own constant number on top.
+PAGE_QUERIES = 9
+PAGE_QUERIES_WITH_REGISTERED_SECTIONS = 18
+LIST_QUERIES = 3  # versions, count, page
+LEARNING_PATH_QUERIES = 4  # versions, concept, ancestry edges, ancestry concepts
 
 
 @pytest.fixture

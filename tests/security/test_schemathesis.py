@@ -42,13 +42,18 @@ def _keep_test_connection():
     request_finished.connect(close_old_connections)
 
 
+# The in-process WSGI transport hands answers to the checks as sent, and does not undo GZip
+# as an HTTP client would; compressed answers are tested in tests/concepts/test_answer_cache.py.
+PLAIN = {"Accept-Encoding": "identity"}
+
+
 @pytest.fixture(params=["anonymous", "learner", "reviewer", "editor"])
 def role_headers(request):
     if request.param == "anonymous":
-        return {}
+        return dict(PLAIN)
     user = request.getfixturevalue(request.param)
     _, token = AuthToken.objects.create(user=user)
-    return {"Authorization": f"Token {token}"}
+    return {**PLAIN, "Authorization": f"Token {token}"}
 
 
 @pytest.mark.django_db

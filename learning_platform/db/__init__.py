@@ -1,0 +1,1 @@
+"""Database backends: Django's own, with learning_platform.versions mixed in."""
