@@ -71,6 +71,8 @@ NEWTON_TOL = 1e-12
 NEWTON_MAX_ITER = 100
 # Above this many candidates the Newton system is solved matrix-free.
 DENSE_MAX_K = 200
+# Up to this many candidates Ford's condition is searched on a dense adjacency matrix.
+DENSE_REACH_MAX_K = 2000
 
 _ARMIJO = 1e-4
 
@@ -255,6 +257,7 @@ class _Problem:
     first_wins: np.ndarray
     second_wins: np.ndarray
     games: np.ndarray
+    imbalance: np.ndarray  # second_wins − first_wins
     k: int
     n: int
     l2: float
@@ -287,6 +290,7 @@ class _Problem:
             first_wins=first_wins,
             second_wins=second_wins,
             games=first_wins + second_wins,
+            imbalance=second_wins - first_wins,
             k=k,
             n=total,
             l2=l2,
@@ -302,18 +306,18 @@ class _Problem:
     def evaluate(self, r: np.ndarray) -> tuple[float, np.ndarray, np.ndarray]:
         """N·F(r), its gradient N·∇F(r), and e^(−|d|) per couple."""
         d = r[self.first] - r[self.second]
-        e = np.exp(-np.abs(d))
-        # −log σ(d) = max(−d, 0) + log1p(e^(−|d|)) and −log σ(−d) = max(d, 0) + log1p(…).
-        loss = float(
-            self.first_wins @ np.maximum(-d, 0.0)
-            + self.second_wins @ np.maximum(d, 0.0)
-            + self.games @ np.log1p(e)
-        )
+        magnitude = np.abs(d)
+        e = np.exp(-magnitude)
+        # −log σ(d) = max(−d, 0) + log1p(e^(−|d|)) and −log σ(−d) = max(d, 0) + log1p(…);
+        # w·max(−d, 0) + w'·max(d, 0) = ((w + w')·|d| + (w' − w)·d) / 2, exactly.
+        loss = 0.5 * float(self.games @ magnitude + self.imbalance @ d)
+        loss += float(self.games @ np.log1p(e))
         value = loss + 0.5 * self.l2 * float(r @ r)
         # σ(d) and 1 − σ(d), each without cancellation.
+        inverse = 1.0 / (1.0 + e)
         positive = d >= 0.0
-        p = np.where(positive, 1.0, e) / (1.0 + e)
-        q = np.where(positive, e, 1.0) / (1.0 + e)
+        p = np.where(positive, inverse, e * inverse)
+        q = np.where(positive, e * inverse, inverse)
         # ∂/∂r_first: first loses second_wins·σ(d) and gains first_wins·(1 − σ(d)).
         push = self.second_wins * p - self.first_wins * q
         gradient = self.l2 * r
@@ -579,13 +583,23 @@ def _require_ford_condition(
 
 
 def _reachable(source: np.ndarray, target: np.ndarray, k: int) -> np.ndarray:
-    """Candidates reachable from candidate 0 along source → target edges (BFS on CSR)."""
+    """Candidates reachable from candidate 0 along source → target edges (BFS)."""
+    seen = np.zeros(k, dtype=bool)
+    seen[0] = True
+    if k <= DENSE_REACH_MAX_K:
+        # A K×K boolean adjacency (1 MB at K = 1,000): each BFS level is one row gather.
+        adjacent = np.zeros((k, k), dtype=bool)
+        adjacent[source, target] = True
+        frontier = np.zeros(1, dtype=np.intp)
+        while frontier.size:
+            fresh = adjacent[frontier].any(axis=0) & ~seen
+            seen |= fresh
+            frontier = np.flatnonzero(fresh)
+        return seen
     order = np.argsort(source, kind="stable")
     neighbours = target[order]
     offsets = np.zeros(k + 1, dtype=np.intp)
     np.cumsum(np.bincount(source, minlength=k), out=offsets[1:])
-    seen = np.zeros(k, dtype=bool)
-    seen[0] = True
     frontier = [0]
     while frontier:
         reached = np.concatenate([neighbours[offsets[u] : offsets[u + 1]] for u in frontier])

@@ -583,3 +583,14 @@ def test_fit_rejects_bad_counts_naming_the_field(counts):
     with pytest.raises(WitnessInputError) as caught:
         fit_reward_model(PAGE_PAIRS, 4, counts=counts)
     assert caught.value.field == "counts" and caught.value.message
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_dense_and_sparse_reachability_agree(monkeypatch, seed):
+    """Ford's search on the dense adjacency (K <= 2,000) and on CSR edges finds the same set."""
+    rng = np.random.default_rng(seed)
+    k = 40
+    source, target = rng.integers(0, k, 60), rng.integers(0, k, 60)
+    dense = preferences._reachable(source, target, k)
+    monkeypatch.setattr(preferences, "DENSE_REACH_MAX_K", 0)
+    assert np.array_equal(preferences._reachable(source, target, k), dense)
