@@ -263,7 +263,10 @@ def demo_run_execute(
     if not written:
         logger.info("Demo run %s attempt %s finished after losing its claim.", run.pk, attempt)
         return None
-    run.refresh_from_db()
+    # The parameters never change and may be large (100,000 rows): they are not read again.
+    run.refresh_from_db(
+        fields=[f.attname for f in DemoRun._meta.concrete_fields if f.name != "params"]
+    )
     return run
 
 
