@@ -170,7 +170,7 @@ def centred(x: np.ndarray) -> np.ndarray:
 
 
 def choix_ilsr(wins: np.ndarray) -> np.ndarray:
-    return centred(choix.ilsr_pairwise_dense(wins, alpha=0.0, max_iter=10_000, tol=1e-13))
+    return centred(choix.ilsr_pairwise_dense(wins, alpha=0.0, max_iter=10_000, tol=1e-11))
 
 
 def fastchat_table(wins: np.ndarray) -> tuple[scipy.sparse.csr_matrix, np.ndarray, np.ndarray]:
@@ -279,7 +279,7 @@ def bench_peers(report: Report, k: int, n: int, seed: int, rounds: int, number: 
     contenders: dict[str, Callable[[], object]] = {
         ours: lambda: fit_reward_model(distinct, k, counts=counts, l2=0.0).rewards,
         from_pairs: lambda: fit_reward_model(pairs, k, l2=0.0).rewards,
-        "choix ilsr_pairwise_dense (tol 1e-13)": lambda: choix_ilsr(wins),
+        "choix ilsr_pairwise_dense (tol 1e-11)": lambda: choix_ilsr(wins),
         "scikit-learn LogisticRegression lbfgs, FastChat's table": lambda: sklearn_fit(
             table_, labels, weights
         ),
