@@ -19,6 +19,7 @@ from typing import Any
 
 from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Q
@@ -112,7 +113,8 @@ def demo_run_request(
 def _demo_run_in_flight_check(*, user) -> None:
     """Refuse past the per-learner limit. The user's row is locked first, so two requests of
     one learner count one after the other."""
-    type(user).objects.select_for_update().filter(pk=user.pk).first()
+    # get_user_model(), not type(user): a session's user is a SimpleLazyObject.
+    get_user_model().objects.select_for_update().filter(pk=user.pk).first()
     in_flight = DemoRun.objects.filter(
         requested_by=user, status__in=[Status.QUEUED, Status.RUNNING]
     ).values_list("estimated_seconds", flat=True)

@@ -279,3 +279,13 @@ def test_a_million_battles_as_triplets_run_through_the_api(
     assert run.status == Status.SUCCEEDED
     assert run.result["pair_probabilities"]["total"] == battles
     assert run.result["fit"]["converged"] is True
+
+
+def test_a_session_signed_in_learner_can_submit_a_run(learner, sent):
+    """With session authentication request.user is a lazy object; the in-flight check copes."""
+    from django.test import Client
+
+    client = Client(enforce_csrf_checks=False)
+    client.force_login(learner)
+    response = client.post(RUNS, data="{}", content_type="application/json")
+    assert response.status_code == 202, response.content[:300]
