@@ -5,7 +5,7 @@ update that bumps ``attempts``; the result is written only WHERE the run is stil
 under that attempt, so a duplicate or redelivered message never writes a second result.
 The computation itself runs outside any transaction, with the BLAS thread pools limited to
 ``settings.WITNESS_BLAS_THREADS`` (the process's share of the cores: on 2 shared cores
-OpenBLAS's own threads made the dense Newton fit 3–12× slower than one thread).
+OpenBLAS with 2 threads made the Newton fit 2.4–5.6× slower than with one).
 """
 
 import json
