@@ -15,6 +15,7 @@ import json
 import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from itertools import chain
 from typing import Any
 
 import numpy as np
@@ -232,6 +233,43 @@ class Vector(Param):
         return cleaned
 
 
+def _index_rows(value: object, width: int, shape: str) -> np.ndarray:
+    """A JSON array of ``width``-integer rows as an (N, width) int64 array, checked by NumPy.
+
+    Refuses anything but whole numbers (floats, strings, nulls, booleans, integers past
+    64 bits), ragged or nested rows, and more than MAX_PAIRS rows.
+    """
+    if not isinstance(value, list):
+        raise ParamError(f"must be an array of {shape} rows, got {_json_type(value)}")
+    if not 1 <= len(value) <= witnesses.MAX_PAIRS:
+        raise ParamError(f"must hold between 1 and {witnesses.MAX_PAIRS} rows, got {len(value)}")
+    try:
+        array = np.asarray(value)
+    except (TypeError, ValueError, OverflowError):
+        array = None
+    if array is None or array.ndim != 2 or array.shape[1] != width:
+        got = "ragged rows" if array is None else f"shape {array.shape}"
+        raise ParamError(f"every row must be {shape} (N × {width} integers), got {got}")
+    # NumPy reads a mix of true/false and integers as integers: the element types say so.
+    if array.dtype.kind not in "iu" or (
+        array.dtype.kind == "i" and set(map(type, chain.from_iterable(value))) != {int}
+    ):
+        raise ParamError(
+            f"every row must be {shape} with integer entries (no floats, strings, "
+            "booleans or nulls; at most 64 bits)"
+        )
+    indices = array[:, :2]
+    outside = (indices < 0) | (indices >= witnesses.MAX_K)
+    if outside.any():
+        bad = int(np.flatnonzero(outside.any(axis=1))[0])
+        raise ParamError(
+            f"row {bad} has an index outside [0, {witnesses.MAX_K}): {array[bad].tolist()}"
+        )
+    if array.dtype.kind == "u" and int(array.max()) > np.iinfo(np.int64).max:
+        raise ParamError(f"every row must be {shape} with integers below 2**63")
+    return array.astype(np.int64)
+
+
 @dataclass(frozen=True)
 class Pairs(Param):
     """(winner, loser) candidate indices; ranges are checked against K by the kind."""
@@ -252,28 +290,41 @@ class Pairs(Param):
         }
 
     def clean(self, value: object) -> list[list[int]]:
-        if not isinstance(value, list):
-            raise ParamError(f"must be an array of [winner, loser] pairs, got {_json_type(value)}")
-        if not 1 <= len(value) <= witnesses.MAX_PAIRS:
-            raise ParamError(
-                f"must hold between 1 and {witnesses.MAX_PAIRS} pairs, got {len(value)}"
-            )
-        cleaned = []
-        for index, pair in enumerate(value):
-            if (
-                not isinstance(pair, list)
-                or len(pair) != 2
-                or type(pair[0]) is not int
-                or type(pair[1]) is not int
-            ):
-                raise ParamError(f"pair {index} must be [winner, loser] with two integer indices")
-            winner, loser = pair
-            if not (0 <= winner < witnesses.MAX_K and 0 <= loser < witnesses.MAX_K):
-                raise ParamError(
-                    f"pair {index} has an index outside [0, {witnesses.MAX_K}): {pair}"
-                )
-            cleaned.append([winner, loser])
-        return cleaned
+        return _index_rows(value, 2, "[winner, loser]").tolist()
+
+
+@dataclass(frozen=True)
+class Triplets(Param):
+    """[winner, loser, count] rows: the same pair counted, capped in rows, not battles."""
+
+    def json_schema(self) -> dict[str, Any]:
+        return {
+            "type": ["array", "null"],
+            "items": {
+                "type": "array",
+                "prefixItems": [
+                    {"type": "integer", "minimum": 0, "maximum": witnesses.MAX_K - 1},
+                    {"type": "integer", "minimum": 0, "maximum": witnesses.MAX_K - 1},
+                    {"type": "integer", "minimum": 1, "maximum": witnesses.MAX_BATTLES},
+                ],
+                "minItems": 3,
+                "maxItems": 3,
+                "description": "[winner, loser, count]: the winner beat the loser count times",
+            },
+            "minItems": 1,
+            "maxItems": witnesses.MAX_PAIRS,
+            **super().json_schema(),
+        }
+
+    def clean(self, value: object) -> list[list[int]] | None:
+        if value is None:
+            return None
+        array = _index_rows(value, 3, "[winner, loser, count]")
+        try:
+            witnesses.check_counts("triplets", array[:, 2], n=array.shape[0])
+        except witnesses.WitnessInputError as exc:
+            raise ParamError(exc.message.replace("count ", "row ", 1)) from None
+        return array.tolist()
 
 
 # Kinds ------------------------------------------------------------------------------------
@@ -385,25 +436,56 @@ def _check_pi_ref(values: dict[str, Any], k: int, errors: _Errors) -> None:
         errors.witness(exc, "pi_ref")
 
 
+def _fit_arrays(values: Mapping[str, Any]) -> tuple[np.ndarray, np.ndarray | None]:
+    """The (N, 2) pairs and their counts (None: one battle each) a fit's parameters give."""
+    if values.get("triplets") is not None:
+        rows = np.asarray(values["triplets"], dtype=np.int64)
+        return rows[:, :2], rows[:, 2]
+    return np.asarray(values["pairs"], dtype=np.int64), None
+
+
+def _canonical_fit_data(values: dict[str, Any], given: set[str], errors: _Errors) -> bool:
+    """Keep one of pairs and triplets; False when both were given."""
+    if values["triplets"] is None:
+        values.pop("triplets")
+        return True
+    if "pairs" in given:
+        errors.add("triplets", "give either pairs or triplets, not both")
+        return False
+    values.pop("pairs")
+    return True
+
+
 def _check_fit_inputs(values: dict[str, Any], errors: _Errors) -> None:
-    """Pairs against K, the page method's cap, and Ford's condition when l2 = 0."""
-    k, pairs = values["K"], values["pairs"]
+    """Pairs against K, the page method's cap, and Ford's condition when l2 = 0.
+
+    Valid triplets that all count 1 then become pairs, so that they share a run with the
+    same pairs written plainly.
+    """
+    k = values["K"]
+    field = "triplets" if values.get("triplets") is not None else "pairs"
+    pairs, counts = _fit_arrays(values)
     try:
-        check_pairs("pairs", np.asarray(pairs, dtype=np.int64), k=k)
+        check_pairs(field, pairs, k=k)
     except witnesses.WitnessInputError as exc:
-        errors.add("pairs", f"{exc.message} (K is {k})")
+        message = exc.message.replace("pair ", "row ", 1) if field == "triplets" else exc.message
+        errors.add(field, f"{message} (K is {k})")
         return
-    if values["method"] == "page" and len(pairs) > MAX_PAGE_PAIRS:
+    battles = len(pairs) if counts is None else int(counts.sum())
+    if values["method"] == "page" and battles > MAX_PAGE_PAIRS:
         errors.add(
             "method",
-            f"the page's 800-step loop is capped at {MAX_PAGE_PAIRS} pairs "
-            f"(got {len(pairs)}); use method newton",
+            f"the page's 800-step loop is capped at {MAX_PAGE_PAIRS} battles "
+            f"(got {battles}); use method newton",
         )
     if values["l2"] == 0.0:
         try:
-            witnesses.check_ford_condition(np.asarray(pairs, dtype=np.int64), k)
+            witnesses.check_ford_condition(pairs, k)
         except witnesses.NoMaximumLikelihoodError as exc:
-            errors.witness(exc, "pairs")
+            errors.add(field, exc.message)
+    if counts is not None and field not in errors and bool((counts == 1).all()):
+        values["pairs"] = pairs.tolist()
+        values.pop("triplets")
 
 
 def _check_exploited_index(values: dict[str, Any], k: int, errors: _Errors) -> bool:
@@ -434,6 +516,15 @@ def _check_policy_overflow(
 # reward-fit --------------------------------------------------------------------------------
 
 _PAIRS = Pairs("pairs", "Preference pairs [winner, loser] over candidates 0..K-1.", PAGE_PAIRS)
+_TRIPLETS = Triplets(
+    "triplets",
+    "Instead of pairs: [winner, loser, count] rows, each standing for count battles the "
+    f"winner won (count >= 1), e.g. [[0, 1, 120], [1, 0, 45]]. Capped at "
+    f"{witnesses.MAX_PAIRS:,} rows and {witnesses.MAX_BATTLES:,} battles in all, so millions "
+    "of battles fit in one request; the fit works on the win counts, so its cost depends on "
+    "the rows and K, not the battles. Give pairs or triplets, not both.",
+    None,
+)
 _K = Integer("K", "Number of candidate completions.", PAGE_K, 2, witnesses.MAX_K)
 _L2 = Number(
     "l2",
@@ -455,31 +546,38 @@ _METHOD = Choice(
 def _canonical_reward_fit(
     values: dict[str, Any], given: set[str], errors: _Errors
 ) -> dict[str, Any]:
-    _check_fit_inputs(values, errors)
+    if _canonical_fit_data(values, given, errors):
+        _check_fit_inputs(values, errors)
     return values
 
 
 def _fit(params: dict[str, Any]) -> tuple[witnesses.RewardFit, dict[str, Any]]:
-    pairs = np.asarray(params["pairs"], dtype=np.int64)
-    fit = witnesses.fit_reward_model(pairs, params["K"], l2=params["l2"], method=params["method"])
+    pairs, counts = _fit_arrays(params)
+    fit = witnesses.fit_reward_model(
+        pairs, params["K"], counts=counts, l2=params["l2"], method=params["method"]
+    )
     probabilities = witnesses.preference_probabilities(fit.rewards, pairs)
     diagnostics = fit.to_dict()
     diagnostics.pop("rewards")
-    return fit, {"fit": diagnostics, "pair_probabilities": _pair_summary(probabilities)}
+    return fit, {"fit": diagnostics, "pair_probabilities": _pair_summary(probabilities, counts)}
 
 
-def _pair_summary(probabilities: np.ndarray) -> dict[str, Any]:
-    """Each pair's σ(Δ) (the first PAIR_PROBABILITIES_SHOWN), and how well the fit explains them."""
+def _pair_summary(probabilities: np.ndarray, counts: np.ndarray | None = None) -> dict[str, Any]:
+    """Each row's σ(Δ) (the first PAIR_PROBABILITIES_SHOWN), and how well the fit explains
+    the battles (each row weighted by its count)."""
     shown = probabilities[:PAIR_PROBABILITIES_SHOWN]
-    return {
+    summary = {
         "values": shown.tolist(),
-        "total": int(probabilities.size),
+        "total": int(probabilities.size if counts is None else counts.sum()),
         "truncated": bool(probabilities.size > shown.size),
-        "mean": float(probabilities.mean()),
+        "mean": float(np.average(probabilities, weights=counts)),
         "min": float(probabilities.min()),
-        "agreement": float(np.mean(probabilities > 0.5)),
-        "mean_log_likelihood": float(np.mean(np.log(probabilities))),
+        "agreement": float(np.average(probabilities > 0.5, weights=counts)),
+        "mean_log_likelihood": float(np.average(np.log(probabilities), weights=counts)),
     }
+    if counts is not None:
+        summary["rows"] = int(probabilities.size)
+    return summary
 
 
 def _compute_reward_fit(params: dict[str, Any], progress: Progress) -> dict[str, Any]:
@@ -528,7 +626,7 @@ _EXPLOITED = Integer(
     0,
     witnesses.MAX_K - 1,
 )
-_FIT_FIELDS = ("pairs", "l2", "method")
+_FIT_FIELDS = ("pairs", "triplets", "l2", "method")
 _PROXY_FIELDS = ("proxy_gap_size", "exploited_index")
 
 
@@ -541,8 +639,8 @@ def _canonical_kl_policy(
         if clash:
             errors.add(
                 "rewards",
-                "give either rewards or a fit (pairs, l2, method), not both; also got "
-                + ", ".join(clash),
+                "give either rewards or a fit (pairs or triplets, l2, method), not both; "
+                "also got " + ", ".join(clash),
             )
             return values
         if "K" in given and values["K"] != len(rewards):
@@ -553,6 +651,8 @@ def _canonical_kl_policy(
             values.pop(name)
     else:
         values.pop("rewards")
+        if not _canonical_fit_data(values, given, errors):
+            return values
         _check_fit_inputs(values, errors)
     k = values["K"]
     _check_pi_ref(values, k, errors)
@@ -877,7 +977,7 @@ KINDS: dict[str, DemoKind] = {
             slug="reward-fit",
             title="Bradley–Terry reward fit",
             summary="Fit mean-zero rewards to pairwise preferences: P(winner ≻ loser) = σ(Δ).",
-            params=(_PAIRS, _K, _L2, _METHOD),
+            params=(_PAIRS, _TRIPLETS, _K, _L2, _METHOD),
             canonicalise=_canonical_reward_fit,
             compute=_compute_reward_fit,
         ),
@@ -890,6 +990,7 @@ KINDS: dict[str, DemoKind] = {
             ),
             params=(
                 _PAIRS,
+                _TRIPLETS,
                 _K,
                 _L2,
                 _METHOD,

@@ -8,7 +8,9 @@ measured worst cases (``demos.witnesses`` on 2 shared cores):
 * the Newton fit solves each step by conjugate gradients, which on an ill-conditioned problem
   (a long chain of pairs, a tiny ``l2``) needs up to K iterations over the N pairs: 2e-7 s
   per pair and candidate (a 1,000-candidate chain of 99,900 pairs at l2 = 1e-12: 18.8 s;
-  well-conditioned fits of the same size finish in 0.05 s, so the bound is loose for them);
+  well-conditioned fits of the same size finish in 0.05 s, so the bound is loose for them).
+  The fit runs on the win counts, so a ``triplets`` row costs what a pair does however
+  many battles it counts; the page's loop still walks every battle;
 * the policy and the β sweep touch K values per β: 1e-7 s each, plus 2 ms of fixed cost;
 * the kinds of the pages RLHF builds on estimate themselves
   (``kinds_pages_foundations.foundation_run_cost``), and so do the preference pages' kinds
@@ -49,16 +51,18 @@ class DemoRunCost:
 def demo_run_cost(*, kind: str, params: dict[str, Any]) -> DemoRunCost:
     k = int(params.get("K") or len(params.get("true_utility") or ()) or 1)
     seconds, driver, detail = FIXED_SECONDS, "K", ""
-    if kind in ("reward-fit", "kl-policy") and params.get("pairs") is not None:
-        n = len(params["pairs"])
+    triplets = params.get("triplets")
+    if kind in ("reward-fit", "kl-policy") and (params.get("pairs") or triplets) is not None:
+        driver, rows = ("pairs", params["pairs"]) if triplets is None else ("triplets", triplets)
+        n = len(rows)
         if params.get("method") == "page":
-            fit = PAGE_SECONDS_PER_PAIR * n
-            detail = f"the page's loop over {n:,} pairs"
+            battles = n if triplets is None else sum(row[2] for row in triplets)
+            fit = PAGE_SECONDS_PER_PAIR * battles
+            detail = f"the page's loop over {battles:,} battles"
         else:
             fit = NEWTON_SECONDS_PER_PAIR_AND_CANDIDATE * n * k
-            detail = f"a Newton fit of {n:,} pairs over K = {k:,} candidates"
+            detail = f"a Newton fit of {n:,} {driver} over K = {k:,} candidates"
         seconds += fit
-        driver = "pairs"
     if kind == "kl-policy":
         betas = 1 + (KL_POLICY_SWEEP[2] if params.get("proxy_gap") else 0)
         seconds += POLICY_SECONDS_PER_VALUE * k * betas

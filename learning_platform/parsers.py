@@ -8,6 +8,7 @@ the same refusals before any work is done.
 """
 
 import json
+from itertools import chain as chained
 from typing import Any
 
 from django.conf import settings
@@ -16,6 +17,8 @@ from rest_framework.parsers import JSONParser
 
 # No request this API documents nests deeper than a Web Annotation collection (about 8).
 MAX_JSON_DEPTH = 32
+# What json.loads makes that no check can refuse.
+_SCALARS = frozenset({int, float, bool, type(None)})
 
 
 class JsonContentError(ValueError):
@@ -44,28 +47,61 @@ def _child_path(path: str, key: str | int) -> str:
     return f"{path}.{key}" if path else key
 
 
+def _path_of(chain: tuple | None) -> str:
+    """The path a (parent chain, key) link names, built only when a refusal needs it."""
+    keys: list[str | int] = []
+    while chain is not None:
+        chain, key = chain
+        keys.append(key)
+    path = ""
+    for key in reversed(keys):
+        path = _child_path(path, key)
+    return path
+
+
 def json_check(data: Any, *, max_depth: int = MAX_JSON_DEPTH) -> None:
-    """Raise JsonContentError for excessive depth or unstorable text in keys or values."""
-    stack: list[tuple[Any, str, int]] = [(data, "", 1)]
+    """Raise JsonContentError for excessive depth or unstorable text in keys or values.
+
+    Only text and containers are visited: numbers, booleans and nulls cannot be refused, so a
+    list of numbers (or of rows of numbers) is passed by one C-level scan of its types, and a
+    path is spelled out only for the value refused.
+    """
+    if not isinstance(data, str | dict | list):
+        return
+    stack: list[tuple[Any, tuple | None, int]] = [(data, None, 1)]
     while stack:
-        value, path, depth = stack.pop()
+        value, chain, depth = stack.pop()
         if isinstance(value, str):
             problem = text_problem(value)
             if problem:
-                raise JsonContentError(path, problem)
-            continue
-        if not isinstance(value, dict | list):
+                raise JsonContentError(_path_of(chain), problem)
             continue
         if depth > max_depth:
-            raise JsonContentError(path, f"The body is nested deeper than {max_depth} levels.")
+            raise JsonContentError(
+                _path_of(chain), f"The body is nested deeper than {max_depth} levels."
+            )
         if isinstance(value, dict):
             for key, item in value.items():
                 problem = text_problem(key)
                 if problem:
-                    raise JsonContentError(path, f"A key is refused: {problem}")
-                stack.append((item, _child_path(path, key), depth + 1))
+                    raise JsonContentError(_path_of(chain), f"A key is refused: {problem}")
+                if isinstance(item, str | dict | list):
+                    stack.append((item, (chain, key), depth + 1))
         else:
-            stack.extend((item, _child_path(path, i), depth + 1) for i, item in enumerate(value))
+            kinds = set(map(type, value))
+            if kinds <= _SCALARS:
+                continue
+            if (
+                kinds == {list}
+                and depth < max_depth
+                and set(map(type, chained.from_iterable(value))) <= _SCALARS
+            ):
+                continue  # rows of numbers, e.g. [winner, loser, count] triplets
+            stack.extend(
+                (item, (chain, index), depth + 1)
+                for index, item in enumerate(value)
+                if isinstance(item, str | dict | list)
+            )
 
 
 def _reject_constant(name: str) -> None:

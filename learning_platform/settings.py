@@ -308,6 +308,10 @@ ANSWER_CACHE_SECONDS = int(os.environ.get("ANSWER_CACHE_SECONDS", str(24 * 3600)
 # (demos.costs), and a learner may have this many runs queued or running at once (429 past it).
 DEMO_RUN_MAX_SECONDS = float(os.environ.get("DEMO_RUN_MAX_SECONDS", 15))
 DEMO_RUNS_IN_FLIGHT_MAX = int(os.environ.get("DEMO_RUNS_IN_FLIGHT_MAX", 3))
+# BLAS threads a demo computation may use (demos.services): the process's share of the cores.
+WITNESS_BLAS_THREADS = int(os.environ.get("WITNESS_BLAS_THREADS", 1))
+if WITNESS_BLAS_THREADS < 1:
+    raise ImproperlyConfigured("WITNESS_BLAS_THREADS must be a whole number >= 1")
 
 # Code witnesses run by POST /claims/<id>/verify/ (claims.code_runs): each in its own process
 # with these limits. They stop an editor's mistake, not a hostile author: only editors write

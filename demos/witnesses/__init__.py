@@ -53,12 +53,14 @@ from .dpo import (
     implicit_rewards,
 )
 from .errors import (
+    MAX_BATTLES,
     MAX_K,
     MAX_PAIRS,
     MAX_SWEEP_POINTS,
     PROBABILITY_SUM_TOL,
     NoMaximumLikelihoodError,
     WitnessInputError,
+    check_counts,
     check_pairs,
 )
 from .hacking import beta_grid, proxy_rewards, reward_hacking_report, reward_hacking_sweep
@@ -118,7 +120,7 @@ from .preferences import (
 )
 
 # Bump whenever any witness's numbers could change: demo runs are cached under it.
-WITNESS_CODE_VERSION = "1"
+WITNESS_CODE_VERSION = "2"
 
 __all__ = [
     "BT_METHODS",
@@ -126,6 +128,7 @@ __all__ = [
     "DPO_MAX_K",
     "FIT_METHODS",
     "LINEAR_SOLVERS",
+    "MAX_BATTLES",
     "MAX_ITEMS",
     "MAX_K",
     "MAX_N",
@@ -156,6 +159,7 @@ __all__ = [
     "bradley_terry_objective",
     "bradley_terry_report",
     "categorical_kl",
+    "check_counts",
     "check_ford_condition",
     "check_identifiable",
     "check_logistic_data",

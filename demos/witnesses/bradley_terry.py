@@ -21,7 +21,8 @@ and that residual is what both methods drive to zero:
 * ``mm``: the minorise–maximise iteration γ_i ← W_i / Σ_j n_ij / (γ_i + γ_j) that Hunter
   (2004) analyses (Zermelo's iteration of 1929), rescaled after each step; every step raises ℓ;
 * ``newton``: Newton's method on the exact Hessian, the reward fit's own solver
-  (``preferences.fit_reward_model`` with l2 = 0) given one (winner, loser) pair per win.
+  (``preferences.fit_reward_model`` with l2 = 0) given each (winner, loser) edge and its
+  win count.
 """
 
 from __future__ import annotations
@@ -132,8 +133,8 @@ def fit_bradley_terry(
     observed = matrix.sum(axis=1)
     threshold = tol * max(1.0, float(observed.max()))
     if method == "newton":
-        pairs = np.repeat(edges, matrix[edges[:, 0], edges[:, 1]].astype(np.int64), axis=0)
-        fit = fit_reward_model(pairs, k, l2=0.0, method="newton")
+        counts = matrix[edges[:, 0], edges[:, 1]].astype(np.int64)
+        fit = fit_reward_model(edges, k, counts=counts, l2=0.0, method="newton")
         scores = np.asarray(fit.rewards, dtype=np.float64)
         iterations = fit.iterations
     else:

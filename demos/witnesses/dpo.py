@@ -39,9 +39,9 @@ from .preferences import (
     _frozen,
     _newton_direction,
     _Problem,
+    _require_ford_condition,
     _threshold,
     bradley_terry_objective,
-    check_ford_condition,
     fit_reward_model,
     sigmoid,
 )
@@ -107,7 +107,7 @@ def dpo_fit(
     l2 = check_non_negative("l2", l2)
     problem = _LogitProblem(_Problem.build(pairs, K, l2), np.log(ref), beta)
     if l2 == 0.0:
-        check_ford_condition(np.column_stack([problem.bt.winners, problem.bt.losers]), K)
+        _require_ford_condition(*problem.bt.edges(), K)
     theta = problem.log_ref - problem.log_ref.mean()  # π = π_ref: every implicit reward 0
     value, gradient, e = problem.evaluate(theta)
     threshold = beta * _threshold(gradient / beta, tol)

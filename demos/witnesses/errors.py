@@ -16,6 +16,9 @@ import numpy as np
 # Caps the API layer enforces before any work; exposed here so it imports one source.
 MAX_K = 1000
 MAX_PAIRS = 100_000
+# Battles a fit may stand for when pairs carry counts: keeps every sum of counts an exact
+# integer in float64 (< 2**53) and a request's N within what a 64-bit count can hold.
+MAX_BATTLES = 10**12
 MAX_SWEEP_POINTS = 200
 
 # A distribution "sums to one" within this absolute tolerance.
@@ -163,3 +166,32 @@ def check_pairs(field: str, value: object, *, k: int) -> tuple[np.ndarray, np.nd
         bad = int(np.flatnonzero(same)[0])
         raise WitnessInputError(field, f"pair {bad} has winner == loser ({int(array[bad, 0])})")
     return array[:, 0].astype(np.intp), array[:, 1].astype(np.intp)
+
+
+def check_counts(field: str, value: object, *, n: int) -> np.ndarray:
+    """One whole number >= 1 per pair (how often that winner beat that loser), as int64.
+
+    The total is capped at MAX_BATTLES, so sums of counts stay exact in float64.
+    """
+    try:
+        array = np.asarray(value)
+    except (TypeError, ValueError) as exc:
+        raise WitnessInputError(field, "must be an array of whole numbers") from exc
+    if array.ndim != 1 or array.shape[0] != n:
+        raise WitnessInputError(field, f"must have shape ({n},), one per pair, got {array.shape}")
+    if array.dtype.kind not in "iu":
+        raise WitnessInputError(field, "must contain whole numbers (integer dtype)")
+    if array.size and array.min() < 1:
+        bad = int(np.flatnonzero(array < 1)[0])
+        raise WitnessInputError(field, f"count {bad} must be >= 1, got {int(array[bad])}")
+    if array.size and array.max() > MAX_BATTLES:
+        bad = int(np.flatnonzero(array > MAX_BATTLES)[0])
+        raise WitnessInputError(field, f"count {bad} exceeds {MAX_BATTLES:,}")
+    counts = array.astype(np.int64)
+    # Summed in float64, which cannot overflow; below 2**53 that sum is exact.
+    total = float(counts.sum(dtype=np.float64))
+    if total > MAX_BATTLES:
+        raise WitnessInputError(
+            field, f"must total at most {MAX_BATTLES:,} battles, got {total:.3g}"
+        )
+    return counts

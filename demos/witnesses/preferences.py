@@ -23,6 +23,16 @@ methods here minimise this same F, so they agree once both have converged:
 
   a weighted graph Laplacian plus the L2 term, to a gradient norm ~1e-12 relative.
 
+The likelihood depends on the pairs only through the K×K win counts w_ij (how often i beat
+j), so Newton aggregates the pairs once (``np.bincount(winner·K + loser)``) and from then on
+works on the M <= K(K−1)/2 compared couples i < j, with games n_ij = w_ij + w_ji:
+
+    N·F(r) = Σ_{i<j} [w_ij·(−log σ(d_ij)) + w_ji·(−log σ(−d_ij))] + (l2/2)‖r‖²,  d = r_i − r_j
+
+so each pass costs O(M) however many battles there are; ``counts`` gives a pair's
+multiplicity directly ([winner, loser, count] triplets), so 10⁷ battles need no 10⁷ rows.
+Only the page's loop walks the battles one by one.
+
 Only reward differences are observed, so the fit is reported as its mean-zero
 representative. With l2 > 0 the minimiser of F is mean-zero by itself: the likelihood
 gradient sums to zero over candidates, so stationarity forces l2·Σ r = 0. With l2 = 0, F
@@ -40,6 +50,7 @@ import numpy as np
 from .errors import (
     NoMaximumLikelihoodError,
     WitnessInputError,
+    check_counts,
     check_index,
     check_int,
     check_non_negative,
@@ -60,6 +71,8 @@ NEWTON_TOL = 1e-12
 NEWTON_MAX_ITER = 100
 # Above this many candidates the Newton system is solved matrix-free.
 DENSE_MAX_K = 200
+# Up to this many candidates Ford's condition is searched on a dense adjacency matrix.
+DENSE_REACH_MAX_K = 2000
 
 _ARMIJO = 1e-4
 
@@ -116,9 +129,12 @@ def preference_probabilities(rewards: np.ndarray, pairs: np.ndarray) -> np.ndarr
 
 
 def bradley_terry_objective(rewards: np.ndarray, pairs: np.ndarray, l2: float) -> float:
-    """F(r) = (1/N)[Σ −log σ(Δ_i) + (l2/2)‖r‖²], the objective both fit methods minimise."""
+    """F(r) = (1/N)[Σ −log σ(Δ_i) + (l2/2)‖r‖²], the objective both fit methods minimise.
+
+    Summed pair by pair: the definition the win-count form of the fit is checked against.
+    """
     r = check_rewards("rewards", rewards)
-    problem = _Problem.build(pairs, r.shape[0], check_non_negative("l2", l2))
+    problem = _PairProblem.build(pairs, r.shape[0], check_non_negative("l2", l2))
     value, _, _ = problem.evaluate(r)
     return value / problem.n
 
@@ -126,7 +142,7 @@ def bradley_terry_objective(rewards: np.ndarray, pairs: np.ndarray, l2: float) -
 def bradley_terry_gradient(rewards: np.ndarray, pairs: np.ndarray, l2: float) -> np.ndarray:
     """∇F(r) = (1/N)[l2·r + Σ (σ(Δ_i) − 1)(e_w − e_l)]: the page's ``grad / len(pairs)``."""
     r = check_rewards("rewards", rewards)
-    problem = _Problem.build(pairs, r.shape[0], check_non_negative("l2", l2))
+    problem = _PairProblem.build(pairs, r.shape[0], check_non_negative("l2", l2))
     _, gradient, _ = problem.evaluate(r)
     return gradient / problem.n
 
@@ -149,6 +165,7 @@ def fit_reward_model(
     pairs: np.ndarray,
     K: int,
     *,
+    counts: np.ndarray | None = None,
     l2: float = PAGE_L2,
     method: str = "newton",
     tol: float = NEWTON_TOL,
@@ -158,6 +175,10 @@ def fit_reward_model(
     lr: float = PAGE_LR,
 ) -> RewardFit:
     """Fit mean-zero Bradley–Terry rewards to (winner, loser) pairs over K candidates.
+
+    ``counts`` (optional, one whole number >= 1 per pair) says how many times each pair's
+    winner beat its loser: pair i then stands for counts[i] identical battles, and N is
+    their total.
 
     ``method="newton"`` minimises F to convergence (``tol``, ``max_iter``, ``solver``:
     "dense" solves the Newton system directly, "cg" matrix-free, "auto" picks by K).
@@ -173,13 +194,17 @@ def fit_reward_model(
     if method == "gradient":
         method = "page"
     tol = check_positive("tol", tol)
-    problem = _Problem.build(pairs, k, l2)
+    winners, losers = check_pairs("pairs", pairs, k=k)
+    multiplicity = None if counts is None else check_counts("counts", counts, n=winners.size)
+    problem = _Problem.from_pairs(winners, losers, k, l2, multiplicity)
     if l2 == 0.0:
-        _require_ford_condition(problem.winners, problem.losers, k)
+        _require_ford_condition(*problem.edges(), k)
     if method == "page":
         steps = check_int("steps", steps, minimum=1)
         lr = check_positive("lr", lr)
-        return _fit_page(problem, steps=steps, lr=lr, tol=tol)
+        if multiplicity is not None:
+            winners, losers = np.repeat(winners, multiplicity), np.repeat(losers, multiplicity)
+        return _fit_page(problem, winners, losers, steps=steps, lr=lr, tol=tol)
     max_iter = check_int("max_iter", max_iter, minimum=1)
     if not isinstance(solver, str) or solver not in LINEAR_SOLVERS:
         raise WitnessInputError("solver", f"must be one of {LINEAR_SOLVERS}, got {solver!r}")
@@ -189,8 +214,8 @@ def fit_reward_model(
 
 
 @dataclass(frozen=True, eq=False)
-class _Problem:
-    """Validated pair arrays plus the index arrays every evaluation reuses."""
+class _PairProblem:
+    """Validated pair arrays, evaluated one pair at a time (the definition of F)."""
 
     winners: np.ndarray
     losers: np.ndarray
@@ -199,7 +224,7 @@ class _Problem:
     l2: float
 
     @classmethod
-    def build(cls, pairs: object, k: int, l2: float) -> _Problem:
+    def build(cls, pairs: object, k: int, l2: float) -> _PairProblem:
         w, lo = check_pairs("pairs", pairs, k=k)
         return cls(winners=w, losers=lo, k=k, n=int(w.shape[0]), l2=l2)
 
@@ -218,9 +243,101 @@ class _Problem:
         return value, gradient, e
 
 
-def _fit_page(problem: _Problem, *, steps: int, lr: float, tol: float) -> RewardFit:
-    """The page's reward-model loop, kept operation for operation so its bits match."""
-    pairs = list(zip(problem.winners.tolist(), problem.losers.tolist(), strict=True))
+@dataclass(frozen=True, eq=False)
+class _Problem:
+    """The fit on win counts: each compared couple i < j once, with its two win counts.
+
+    ``first`` < ``second`` index the M couples that met at least once; ``first_wins`` and
+    ``second_wins`` count each side's wins, ``games`` their sum; ``n`` is the number of
+    battles N. Every evaluation costs O(M + K), whatever N is.
+    """
+
+    first: np.ndarray
+    second: np.ndarray
+    first_wins: np.ndarray
+    second_wins: np.ndarray
+    games: np.ndarray
+    imbalance: np.ndarray  # second_wins − first_wins
+    k: int
+    n: int
+    l2: float
+
+    @classmethod
+    def build(cls, pairs: object, k: int, l2: float) -> _Problem:
+        w, lo = check_pairs("pairs", pairs, k=k)
+        return cls.from_pairs(w, lo, k, l2)
+
+    @classmethod
+    def from_pairs(
+        cls,
+        winners: np.ndarray,
+        losers: np.ndarray,
+        k: int,
+        l2: float,
+        counts: np.ndarray | None = None,
+    ) -> _Problem:
+        """Aggregate validated pairs (each repeated ``counts`` times) into win counts."""
+        wins = np.bincount(winners * k + losers, weights=counts, minlength=k * k)
+        wins = wins.reshape(k, k).astype(np.float64, copy=False)
+        couples = np.flatnonzero(np.triu(wins + wins.T, 1))
+        first, second = np.divmod(couples, k)
+        first_wins = wins[first, second]
+        second_wins = wins[second, first]
+        total = int(winners.size if counts is None else counts.sum())
+        return cls(
+            first=first,
+            second=second,
+            first_wins=first_wins,
+            second_wins=second_wins,
+            games=first_wins + second_wins,
+            imbalance=second_wins - first_wins,
+            k=k,
+            n=total,
+            l2=l2,
+        )
+
+    def edges(self) -> tuple[np.ndarray, np.ndarray]:
+        """(winners, losers) with one edge per ordered couple that happened at least once."""
+        forward, backward = self.first_wins > 0, self.second_wins > 0
+        winners = np.concatenate([self.first[forward], self.second[backward]])
+        losers = np.concatenate([self.second[forward], self.first[backward]])
+        return winners, losers
+
+    def evaluate(self, r: np.ndarray) -> tuple[float, np.ndarray, np.ndarray]:
+        """N·F(r), its gradient N·∇F(r), and e^(−|d|) per couple."""
+        d = r[self.first] - r[self.second]
+        magnitude = np.abs(d)
+        e = np.exp(-magnitude)
+        # −log σ(d) = max(−d, 0) + log1p(e^(−|d|)) and −log σ(−d) = max(d, 0) + log1p(…);
+        # w·max(−d, 0) + w'·max(d, 0) = ((w + w')·|d| + (w' − w)·d) / 2, exactly.
+        loss = 0.5 * float(self.games @ magnitude + self.imbalance @ d)
+        loss += float(self.games @ np.log1p(e))
+        value = loss + 0.5 * self.l2 * float(r @ r)
+        # σ(d) and 1 − σ(d), each without cancellation.
+        inverse = 1.0 / (1.0 + e)
+        positive = d >= 0.0
+        p = np.where(positive, inverse, e * inverse)
+        q = np.where(positive, e * inverse, inverse)
+        # ∂/∂r_first: first loses second_wins·σ(d) and gains first_wins·(1 − σ(d)).
+        push = self.second_wins * p - self.first_wins * q
+        gradient = self.l2 * r
+        gradient += np.bincount(self.first, weights=push, minlength=self.k)
+        gradient -= np.bincount(self.second, weights=push, minlength=self.k)
+        return value, gradient, e
+
+
+def _fit_page(
+    problem: _Problem,
+    winners: np.ndarray,
+    losers: np.ndarray,
+    *,
+    steps: int,
+    lr: float,
+    tol: float,
+) -> RewardFit:
+    """The page's reward-model loop over every battle, kept operation for operation so its
+    bits match."""
+    pairs = list(zip(winners.tolist(), losers.tolist(), strict=True))
     n_pairs = len(pairs)
     l2 = problem.l2
     r = np.zeros(problem.k)
@@ -277,15 +394,15 @@ def _fit_newton(problem: _Problem, *, tol: float, max_iter: int, solver: str) ->
 
 
 def _newton_direction(problem: _Problem, solver: str, initial_norm: float):
-    """The Newton step on the exact Hessian at a point, from that point's e^(−|Δ|) and
+    """The Newton step on the exact Hessian at a point, from that point's e^(−|d|) and
     gradient (None when the dense system cannot be solved)."""
     k, l2 = problem.k, problem.l2
-    degree_index = np.concatenate([problem.winners, problem.losers])
-    flat_index = problem.winners * k + problem.losers if solver == "dense" else None
+    flat_index = problem.first * k + problem.second if solver == "dense" else None
 
     def direction(e: np.ndarray, gradient: np.ndarray, grad_norm: float) -> np.ndarray | None:
-        weights = e / (1.0 + e) ** 2  # p(1 − p), symmetric in the sign of Δ
-        degree = np.bincount(degree_index, weights=np.tile(weights, 2), minlength=k)
+        weights = problem.games * e / (1.0 + e) ** 2  # n·p(1 − p), symmetric in d's sign
+        degree = np.bincount(problem.first, weights=weights, minlength=k)
+        degree += np.bincount(problem.second, weights=weights, minlength=k)
         # The ones direction carries no information (l2 = 0) or only the tiny l2 term;
         # adding c·11ᵀ/K lifts it to the scale of the rest of the spectrum. The gradient
         # is orthogonal to ones at mean-zero r, so the Newton step itself is unchanged.
@@ -347,8 +464,8 @@ def _cg_newton_step(
     lift: float,
     forcing: float,
 ) -> np.ndarray:
-    """Solve H·d = −g by conjugate gradients, H applied through the pair arrays only."""
-    w, lo, k, l2 = problem.winners, problem.losers, problem.k, problem.l2
+    """Solve H·d = −g by conjugate gradients, H applied through the couples only."""
+    w, lo, k, l2 = problem.first, problem.second, problem.k, problem.l2
     lifted = lift / k
 
     def hessian_times(v: np.ndarray) -> np.ndarray:
@@ -466,13 +583,23 @@ def _require_ford_condition(
 
 
 def _reachable(source: np.ndarray, target: np.ndarray, k: int) -> np.ndarray:
-    """Candidates reachable from candidate 0 along source → target edges (BFS on CSR)."""
+    """Candidates reachable from candidate 0 along source → target edges (BFS)."""
+    seen = np.zeros(k, dtype=bool)
+    seen[0] = True
+    if k <= DENSE_REACH_MAX_K:
+        # A K×K boolean adjacency (1 MB at K = 1,000): each BFS level is one row gather.
+        adjacent = np.zeros((k, k), dtype=bool)
+        adjacent[source, target] = True
+        frontier = np.zeros(1, dtype=np.intp)
+        while frontier.size:
+            fresh = adjacent[frontier].any(axis=0) & ~seen
+            seen |= fresh
+            frontier = np.flatnonzero(fresh)
+        return seen
     order = np.argsort(source, kind="stable")
     neighbours = target[order]
     offsets = np.zeros(k + 1, dtype=np.intp)
     np.cumsum(np.bincount(source, minlength=k), out=offsets[1:])
-    seen = np.zeros(k, dtype=bool)
-    seen[0] = True
     frontier = [0]
     while frontier:
         reached = np.concatenate([neighbours[offsets[u] : offsets[u + 1]] for u in frontier])

@@ -240,3 +240,52 @@ def test_plot_of_an_unfinished_run_is_409_and_unknown_404(anon_client):
     assert response.status_code == 409 and response.json()["status"] == "running"
     missing = anon_client.get("/api/v1/demo-runs/1b4e28ba-2fa1-11d2-883f-0016d3cca427/plot.svg")
     assert missing.status_code == 404 and "No demo run" in missing.json()["detail"]
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ('{"triplets": [[0, 1, 0]]}', "triplets"),
+        ('{"triplets": [[0, 1, 1.5]]}', "triplets"),
+        ('{"triplets": [[0, 1, true]]}', "triplets"),
+        ('{"triplets": [[0, 1, 99999999999999999999999]]}', "triplets"),
+        ('{"triplets": [[0, 9, 2]]}', "triplets"),
+        ('{"triplets": [[0, 1]]}', "triplets"),
+        ('{"triplets": [[0, 1, 2]], "pairs": [[0, 1]]}', "triplets"),
+        ('{"triplets": [[0, 1, 2], [1, 2, 2]], "l2": 0}', "triplets"),
+    ],
+)
+def test_bad_triplets_are_a_400_naming_the_field(learner_client, sent, body, field):
+    response = post_raw(learner_client, RUNS, body)
+    assert response.status_code == 400, response.content
+    assert field in response.json()
+    assert DemoRun.objects.count() == 0 and sent == []
+
+
+def test_a_million_battles_as_triplets_run_through_the_api(
+    learner_client, sent, django_capture_on_commit_callbacks
+):
+    """10⁶ battles over K = 200 are a request of 39,800 triplets: queued, fitted, stored."""
+    k, each = 200, 25
+    rows = [[i, j, each + (i + j) % 3] for i in range(k) for j in range(k) if i != j]
+    battles = sum(row[2] for row in rows)
+    assert battles >= 10**6
+    with django_capture_on_commit_callbacks(execute=True):
+        response = post_raw(
+            learner_client, "/api/v1/demos/reward-fit/runs/", json.dumps({"triplets": rows, "K": k})
+        )
+    assert response.status_code == 202, response.content
+    run = demo_run_execute(run_id=response.json()["id"])
+    assert run.status == Status.SUCCEEDED
+    assert run.result["pair_probabilities"]["total"] == battles
+    assert run.result["fit"]["converged"] is True
+
+
+def test_a_session_signed_in_learner_can_submit_a_run(learner, sent):
+    """With session authentication request.user is a lazy object; the in-flight check copes."""
+    from django.test import Client
+
+    client = Client(enforce_csrf_checks=False)
+    client.force_login(learner)
+    response = client.post(RUNS, data="{}", content_type="application/json")
+    assert response.status_code == 202, response.content[:300]

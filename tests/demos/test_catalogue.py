@@ -202,3 +202,96 @@ def test_catalogue_entry_describes_schema_defaults_and_caps():
         else:
             assert entry["caps"] == dict(kind.caps)
         assert entry["code_version"] == code_version()
+
+
+# [winner, loser, count] triplets ----------------------------------------------------------
+
+PAGE_TRIPLETS = [[0, 1, 3], [0, 2, 1], [2, 1, 2], [3, 1, 1], [0, 3, 1], [1, 0, 1]]
+
+
+def expand(triplets: list[list[int]]) -> list[list[int]]:
+    return [[w, lo] for w, lo, c in triplets for _ in range(c)]
+
+
+@pytest.mark.parametrize("kind", ["reward-fit", "kl-policy"])
+def test_triplets_fit_the_same_rewards_as_the_pairs_they_count(kind):
+    """[w, l, c] is c battles w won: the fit, N and the likelihood equal the expanded pairs'."""
+    triplets = KINDS[kind].validate({"triplets": PAGE_TRIPLETS})
+    assert "pairs" not in triplets and triplets["triplets"] == PAGE_TRIPLETS
+    pairs = KINDS[kind].validate({"pairs": expand(PAGE_TRIPLETS)})
+    counted = demo_compute(kind, triplets, lambda fraction: None)
+    listed = demo_compute(kind, pairs, lambda fraction: None)
+    rewards = "rewards" if kind == "reward-fit" else "learned_rewards"
+    assert counted[rewards] == pytest.approx(listed[rewards], abs=1e-12)
+    summary, expected = counted["pair_probabilities"], listed["pair_probabilities"]
+    assert summary["total"] == expected["total"] == 9 and summary["rows"] == 6
+    for name in ("mean", "agreement", "mean_log_likelihood"):
+        assert summary[name] == pytest.approx(expected[name], abs=1e-12)
+    assert len(summary["values"]) == 6
+
+
+def test_triplets_that_all_count_one_share_the_pairs_run():
+    """Triplets with every count 1 canonicalise to the pairs, so both hash to one run."""
+    as_triplets = KINDS["kl-policy"].validate({"triplets": [[*p, 1] for p in PAGE_PAIRS]})
+    assert as_triplets == KINDS["kl-policy"].validate({})
+    assert params_hash("kl-policy", as_triplets) == params_hash(
+        "kl-policy", KINDS["kl-policy"].validate({"pairs": PAGE_PAIRS})
+    )
+
+
+def test_a_million_battles_fit_in_one_request():
+    """Rows are capped, not battles: 10⁶ battles over K = 200 are 19,900 triplets."""
+    k = 200
+    rng = np.random.default_rng(0)
+    first, second = np.triu_indices(k, 1)
+    games = np.full(first.size, 50)
+    games[: 10**6 - int(games.sum())] += 1  # 19,900 couples, 10⁶ games between them
+    wins = rng.binomial(games, 0.5)
+    rows = [[int(i), int(j), int(w)] for i, j, w in zip(first, second, wins, strict=True) if w]
+    rows += [
+        [int(j), int(i), int(g - w)]
+        for i, j, g, w in zip(first, second, games, wins, strict=True)
+        if g > w
+    ]
+    params = KINDS["reward-fit"].validate({"triplets": rows, "K": k, "l2": 0})
+    result = demo_compute("reward-fit", params, lambda fraction: None)
+    assert result["pair_probabilities"]["total"] == int(games.sum()) == 10**6
+    assert result["fit"]["converged"] is True
+
+
+@pytest.mark.parametrize(
+    ("params", "field"),
+    [
+        ({"triplets": [[0, 1]]}, "triplets"),
+        ({"triplets": [[0, 1, 2], [0, 1]]}, "triplets"),
+        ({"triplets": [[[0, 1, 2]]]}, "triplets"),
+        ({"triplets": [[0, 1, 0]]}, "triplets"),
+        ({"triplets": [[0, 1, -4]]}, "triplets"),
+        ({"triplets": [[0, 1, 2.0]]}, "triplets"),
+        ({"triplets": [[0, 1, True]]}, "triplets"),
+        ({"triplets": [[0, 1, None]]}, "triplets"),
+        ({"triplets": [[0, 1, "2"]]}, "triplets"),
+        ({"triplets": [[0, 1, 2**63]]}, "triplets"),
+        ({"triplets": [[0, 1, 2**70]]}, "triplets"),
+        ({"triplets": [[0, 1, witnesses.MAX_BATTLES], [1, 0, 1]]}, "triplets"),
+        ({"triplets": [[0, 4, 2]]}, "triplets"),
+        ({"triplets": [[0, 4, 1]]}, "triplets"),
+        ({"triplets": [[2, 2, 2]]}, "triplets"),
+        ({"triplets": [[-1, 0, 2]]}, "triplets"),
+        ({"triplets": []}, "triplets"),
+        ({"triplets": "0,1,2"}, "triplets"),
+        ({"triplets": [[0, 1, 2]] * (witnesses.MAX_PAIRS + 1)}, "triplets"),
+        ({"triplets": [[0, 1, 2]], "pairs": [[0, 1]]}, "triplets"),
+        ({"triplets": [[0, 1, 5], [1, 2, 5], [2, 3, 1]], "l2": 0}, "triplets"),
+        ({"triplets": [[0, 1, 3000], [1, 0, 2001]], "method": "page"}, "method"),
+        ({"pairs": [[0, True]]}, "pairs"),
+        ({"pairs": [[0, 2**64]]}, "pairs"),
+    ],
+)
+@pytest.mark.parametrize("kind", ["reward-fit", "kl-policy"])
+def test_bad_triplets_are_refused_naming_the_field(kind, params, field):
+    assert field in errors_of(kind, params)
+
+
+def test_triplets_beside_given_rewards_are_refused_on_rewards():
+    assert "rewards" in errors_of("kl-policy", {"rewards": [1.0, 0.0], "triplets": [[0, 1, 2]]})

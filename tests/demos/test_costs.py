@@ -108,3 +108,15 @@ def test_a_learner_past_the_in_flight_limit_gets_429_with_retry_after(
     assert again.status_code == 202 and again.json()["id"] == first[0].json()["id"]
     DemoRun.objects.filter(pk=first[0].json()["id"]).update(status=Status.SUCCEEDED)
     assert learner_client.post(url, {"beta": 0.98}, format="json").status_code == 202
+
+
+def test_triplets_cost_their_rows_for_newton_and_their_battles_for_the_page_loop():
+    """The Newton fit works on win counts, so a row costs what a pair does whatever its count;
+    the page's loop walks every battle."""
+    rows = [[i, i + 1, 400] for i in range(9)] + [[9, 0, 400]]
+    newton = cost_of("reward-fit", K=10, triplets=rows)
+    assert newton.seconds == cost_of("reward-fit", K=10, pairs=[row[:2] for row in rows]).seconds
+    assert newton.driver == "triplets" and "10 triplets" in newton.detail
+    page = cost_of("reward-fit", K=10, triplets=rows[:4], method="page")
+    assert page.driver == "triplets" and "1,600 battles" in page.detail
+    assert page.seconds == pytest.approx(costs.FIXED_SECONDS + 1600 * costs.PAGE_SECONDS_PER_PAIR)

@@ -255,3 +255,25 @@ def test_broker_down_at_enqueue_is_logged_not_raised(learner, broker_down, caplo
     assert "stays queued for the sweep" in caplog.text
     run.refresh_from_db()
     assert run.status == Status.QUEUED
+
+
+@pytest.mark.parametrize("threads", [1, 2])
+def test_the_computation_runs_with_blas_limited_to_the_setting(monkeypatch, settings, threads):
+    """While a run computes, every BLAS pool holds WITNESS_BLAS_THREADS threads; after, the
+    pools are as they were."""
+    threadpoolctl = pytest.importorskip("threadpoolctl")
+    settings.WITNESS_BLAS_THREADS = threads
+    before = [pool["num_threads"] for pool in threadpoolctl.threadpool_info()]
+    run = DemoRunFactory()
+    seen: list[list[int]] = []
+    real_compute = services.demo_compute
+
+    def observed(kind, params, progress):
+        blas = threadpoolctl.threadpool_info()
+        seen.append([pool["num_threads"] for pool in blas if pool["user_api"] == "blas"])
+        return real_compute(kind, params, progress)
+
+    monkeypatch.setattr(services, "demo_compute", observed)
+    assert demo_run_execute(run_id=run.pk).status == Status.SUCCEEDED
+    assert seen and all(count == threads for count in seen[0])
+    assert [pool["num_threads"] for pool in threadpoolctl.threadpool_info()] == before

@@ -17,6 +17,7 @@ from demos.witnesses import (
     check_ford_condition,
     fit_reward_model,
     preference_probabilities,
+    preferences,
     reward_gap,
     sigmoid,
 )
@@ -466,3 +467,130 @@ def test_newton_reaches_a_stationary_mean_zero_point(pairs, l2):
     assert fit.converged
     assert abs(fit.rewards.mean()) <= 1e-14
     assert np.linalg.norm(bradley_terry_gradient(fit.rewards, pairs, l2)) <= 1e-11
+
+
+# The fit on win counts ---------------------------------------------------------------------
+
+
+def counted(pairs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The distinct pairs and how often each occurs: the triplet form of the same battles."""
+    distinct, counts = np.unique(pairs, axis=0, return_counts=True)
+    return distinct, counts
+
+
+@pytest.mark.parametrize("l2", [0.05, 0.0])
+@pytest.mark.parametrize(("k", "n"), [(4, 5), (8, 400), (60, 20_000)])
+def test_win_count_objective_and_gradient_equal_the_per_pair_sums(k, n, l2):
+    """N·F and N·∇F on the K×K counts equal the pair-by-pair sums to 1e-12 relative."""
+    pairs = np.array(PAGE_PAIRS) if k == 4 else random_pairs(k, n, seed=n)
+    rng = np.random.default_rng(k)
+    reference = preferences._PairProblem.build(pairs, k, l2)
+    aggregated = preferences._Problem.build(pairs, k, l2)
+    assert aggregated.n == reference.n == len(pairs)
+    for scale in (0.0, 0.5, 3.0, 40.0):
+        r = scale * rng.normal(size=k)
+        value, gradient, _ = aggregated.evaluate(r)
+        expected_value, expected_gradient, _ = reference.evaluate(r)
+        assert value == pytest.approx(expected_value, rel=1e-12, abs=1e-12)
+        bound = 1e-12 * max(1.0, float(np.abs(expected_gradient).max()), len(pairs) ** 0.5)
+        assert np.abs(gradient - expected_gradient).max() <= bound
+
+
+def test_counts_stand_for_repeated_pairs():
+    """A pair with count c is c identical battles: the same N, F and fit as the expansion."""
+    pairs = random_pairs(30, 3000, seed=5)
+    distinct, counts = counted(pairs)
+    assert len(distinct) < len(pairs)
+    expanded = fit_reward_model(pairs, 30)
+    fit = fit_reward_model(distinct, 30, counts=counts)
+    assert fit.converged and fit.iterations == expanded.iterations
+    assert fit.objective == pytest.approx(expanded.objective, rel=1e-13)
+    assert np.abs(fit.rewards - expanded.rewards).max() <= 1e-12
+
+
+def test_counts_fit_agrees_with_an_lbfgsb_reference_on_the_counts():
+    """10⁶ battles as triplets: Newton on the counts matches L-BFGS-B on the expansion."""
+    k = 40
+    rng = np.random.default_rng(3)
+    distinct, counts = counted(random_pairs(k, 4000, seed=9))
+    counts = counts * rng.integers(1, 500, size=counts.size)
+    fit = fit_reward_model(distinct, k, counts=counts, l2=0.0)
+    assert fit.converged
+    # L-BFGS-B on the counts: the objective weights each distinct pair by its count.
+    optimize = pytest.importorskip("scipy.optimize")
+    w, lo = distinct[:, 0], distinct[:, 1]
+    c = counts.astype(np.float64)
+    anchor = np.zeros(k)
+    for _ in range(3):
+        anchor_delta = anchor[w] - anchor[lo]
+        tail0 = 1.0 / (1.0 + np.exp(anchor_delta))
+
+        def relative(x, anchor_delta=anchor_delta, tail0=tail0):
+            d = x[w] - x[lo]
+            value = c @ np.log1p(np.expm1(-d) * tail0)
+            tail = c / (1.0 + np.exp(anchor_delta + d))
+            return value, np.bincount(lo, tail, k) - np.bincount(w, tail, k)
+
+        result = optimize.minimize(
+            relative,
+            np.zeros(k),
+            jac=True,
+            method="L-BFGS-B",
+            options={"maxiter": 100_000, "maxfun": 200_000, "ftol": 0.0, "gtol": 1e-14},
+        )
+        anchor = anchor + result.x
+    assert np.abs(fit.rewards - (anchor - anchor.mean())).max() <= 1e-10
+
+
+def test_dense_and_cg_solvers_agree_on_counts():
+    distinct, counts = counted(random_pairs(50, 5000, seed=2))
+    dense = fit_reward_model(distinct, 50, counts=counts * 7, solver="dense")
+    cg = fit_reward_model(distinct, 50, counts=counts * 7, solver="cg")
+    assert dense.converged and cg.converged
+    assert np.abs(dense.rewards - cg.rewards).max() <= 1e-12
+
+
+def test_page_method_expands_counts_into_battles():
+    """The page's loop walks every battle: [w, l] with count 2 is the pair listed twice."""
+    twice = fit_reward_model([[0, 1], [0, 1], [1, 2], [2, 0]], 3, method="page", steps=50)
+    counted_fit = fit_reward_model(
+        [[0, 1], [1, 2], [2, 0]], 3, counts=[2, 1, 1], method="page", steps=50
+    )
+    assert np.array_equal(twice.rewards, counted_fit.rewards)
+
+
+def test_fords_condition_is_judged_on_the_counts():
+    """Counts do not change who beat whom: the same refusal with or without them."""
+    with pytest.raises(NoMaximumLikelihoodError) as caught:
+        fit_reward_model([[0, 1], [1, 2]], 3, counts=[5, 9], l2=0.0)
+    assert caught.value.field == "pairs" and caught.value.candidates == (0,)
+
+
+@pytest.mark.parametrize(
+    "counts",
+    [
+        [1, 2],  # one short
+        [[1, 1, 1, 1, 1]],  # 2-D
+        [1, 1, 0, 1, 1],
+        [1, 1, -3, 1, 1],
+        [1.0, 1.0, 1.0, 1.0, 1.0],
+        [1, 1, 1, 1, 10**13],
+        [4 * 10**11] * 5,  # each under the cap, their total over it
+        ["1", "1", "1", "1", "1"],
+    ],
+)
+def test_fit_rejects_bad_counts_naming_the_field(counts):
+    with pytest.raises(WitnessInputError) as caught:
+        fit_reward_model(PAGE_PAIRS, 4, counts=counts)
+    assert caught.value.field == "counts" and caught.value.message
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_dense_and_sparse_reachability_agree(monkeypatch, seed):
+    """Ford's search on the dense adjacency (K <= 2,000) and on CSR edges finds the same set."""
+    rng = np.random.default_rng(seed)
+    k = 40
+    source, target = rng.integers(0, k, 60), rng.integers(0, k, 60)
+    dense = preferences._reachable(source, target, k)
+    monkeypatch.setattr(preferences, "DENSE_REACH_MAX_K", 0)
+    assert np.array_equal(preferences._reachable(source, target, k), dense)
