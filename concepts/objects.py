@@ -103,6 +103,7 @@ def resolve_concept(key: str) -> ResolvedObject | None:
         version=concept.content_hash,
         context=concept_context(concept),
         public=concept.status == Concept.Status.PUBLISHED,
+        revision=concept.revision_hash,
     )
 
 
@@ -136,6 +137,7 @@ def resolve_section(key: str) -> ResolvedObject | None:
             "excerpt": _excerpt(section.section_prompt or section.body),
         },
         public=concept.status == Concept.Status.PUBLISHED,
+        revision=concept.revision_hash,
     )
 
 
@@ -177,6 +179,7 @@ def resolve_concept_object(key: str) -> ResolvedObject | None:
         version=obj.content_hash,
         context=context,
         public=concept.status == Concept.Status.PUBLISHED,
+        revision=concept.revision_hash,
     )
 
 

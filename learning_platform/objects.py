@@ -24,6 +24,9 @@ class ResolvedObject:
     context: dict[str, Any] = field(default_factory=dict)
     # False for objects of an unpublished concept: only editors and reviewers may read them.
     public: bool = True
+    # The newest revision hash of the object's concept, when the resolver read it with the
+    # object (None: not read; look it up by the concept key).
+    revision: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {

@@ -57,7 +57,10 @@ def draft_list_for_owner(
 
 
 def draft_get_for_owner(*, owner: AbstractBaseUser, draft_id: Any) -> ResearchDraft | None:
-    return ResearchDraft.objects.filter(owner=owner, pk=draft_id).first()
+    draft = ResearchDraft.objects.filter(owner=owner, pk=draft_id).first()
+    if draft is not None:
+        draft.owner = owner  # the row was found by its owner: no second query for the user
+    return draft
 
 
 @dataclass(frozen=True)
@@ -80,15 +83,27 @@ class AnchorState:
         }
 
 
-def draft_anchor_state(*, draft: ResearchDraft, user) -> AnchorState:
+_UNRESOLVED: Any = object()
+
+
+def draft_anchor_state(
+    *, draft: ResearchDraft, user, resolved: ResolvedObject | None = _UNRESOLVED
+) -> AnchorState:
     """Whether the anchored object is still the one the draft was written against, as the
-    draft's owner may see it: an object since unpublished no longer resolves for a learner."""
-    resolved = object_resolve_for(draft.anchor_key, user)
+    draft's owner may see it: an object since unpublished no longer resolves for a learner.
+
+    `resolved` is object_resolve_for(draft.anchor_key, user) when the caller has just resolved
+    it (a write that anchored the draft); otherwise it is resolved here."""
+    if resolved is _UNRESOLVED:
+        resolved = object_resolve_for(draft.anchor_key, user)
     current = resolved.version if resolved is not None else None
     changed = current != draft.anchor_version
     diff_url = None
     if changed and draft.anchor_revision and draft.anchor_concept_key:
-        now = concept_revision_of_key(draft.anchor_concept_key)
+        if resolved is not None and resolved.revision is not None:
+            now = resolved.revision
+        else:
+            now = concept_revision_of_key(draft.anchor_concept_key)
         if now and now != draft.anchor_revision:
             diff_url = concept_diff_path(
                 draft.anchor_concept_key,

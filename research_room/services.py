@@ -13,7 +13,7 @@ from concepts.selectors import concept_revision_of_key, practice_hints_of
 from learning_platform.objects import ResolvedObject, object_resolve_for
 
 from .annotations import AnnotationFileError, ParsedAnnotation, draft_uuid_from_id
-from .handoff import anchored_question, evidence_prefill, resolution_prefill
+from .handoff import anchored_question, concept_of, evidence_prefill, resolution_prefill
 from .models import (
     HINT_COUNT,
     LIST_ITEM_MAX,
@@ -93,10 +93,18 @@ def _anchor_fields(resolved: ResolvedObject) -> dict[str, str]:
         "anchor_title": resolved.title[:500],
         "anchor_url": resolved.api_url[:1000],
         "anchor_version": resolved.version[:128],
-        "anchor_revision": (
-            concept_revision_of_key(resolved.concept_key) if resolved.concept_key else ""
-        ),
+        "anchor_revision": anchor_revision(resolved),
     }
+
+
+def anchor_revision(resolved: ResolvedObject) -> str:
+    """The newest revision of the object's concept: read with the object when the resolver did,
+    else looked up by the concept key ("" for an object with no concept)."""
+    if not resolved.concept_key:
+        return ""
+    if resolved.revision is not None:
+        return resolved.revision
+    return concept_revision_of_key(resolved.concept_key)
 
 
 @transaction.atomic
@@ -114,10 +122,15 @@ def draft_create(
     resolved: ResolvedObject | None = None,
 ) -> ResearchDraft:
     """A draft anchored to an object that resolves; an omitted question is the concept's
-    anchored question, and omitted lists are filled from the object."""
+    anchored question, and omitted lists are filled from the object.
+
+    `resolved` is the anchor as anchor_resolve answered it for the owner, when the caller has
+    it already: the object is then not resolved again."""
     resolved = resolved or anchor_resolve(key=anchor, user=owner)
+    # The question and the evidence both come from the object's concept: resolve it once.
+    concept = concept_of(resolved) if question is None or evidence is None else None
     if question is None:
-        question = anchored_question(resolved)
+        question = anchored_question(resolved, concept)
         if not question:
             raise ValidationError(
                 {
@@ -128,7 +141,7 @@ def draft_create(
                 }
             )
     if evidence is None:
-        evidence = evidence_prefill(resolved)
+        evidence = evidence_prefill(resolved, concept)
     if resolution is None:
         resolution = resolution_prefill()
     values = {
@@ -156,7 +169,8 @@ def draft_update(
     """Change a draft's texts; giving the anchor (even the same one) re-anchors it.
 
     Without an anchor the stored version is kept, so an edit never hides that the object has
-    changed since the draft was anchored.
+    changed since the draft was anchored. `resolved` is the anchor as anchor_resolve answered it
+    for the draft's owner, when the caller has it already.
     """
     unknown = set(values) - set(DRAFT_TEXT_FIELDS)
     if unknown:

@@ -400,3 +400,48 @@ def test_the_fast_list_representation_matches_the_documented_serializer(learner,
     draft.refresh_from_db()
     request = rf.get(DRAFTS)
     assert draft_output(draft, request) == DraftOutput(draft, context={"request": request}).data
+
+
+# A write resolves its anchor once. In a test the view's transaction and the service's each
+# take a savepoint (SAVEPOINT and RELEASE: 4 queries; in production the outer one is the
+# transaction itself). The concept resolver reads 4 rows sets: the concept, its edges, its
+# objects and its sources; the anchored revision comes with them.
+
+
+def test_creating_a_draft_resolves_its_anchor_once(learner_client, rlhf, django_assert_num_queries):
+    """4 savepoint queries, 4 for the concept, 1 insert: no second resolution for the revision,
+    the prefilled evidence or the answer's anchor state."""
+    with django_assert_num_queries(9):
+        response = _create(learner_client)
+    assert response.status_code == 201
+    body = response.json()
+    assert body["anchor_changed"] is False
+    assert body["anchor_revision"] == rlhf.concept.revision_hash
+    assert body["evidence"][0].startswith("Source ids to inspect: christiano-2017")
+
+
+def test_creating_a_draft_on_an_object_resolves_its_concept_once(
+    learner_client, rlhf, django_assert_num_queries
+):
+    """An equation without a question: 1 query for the equation, 4 for its concept (taken once
+    for both the anchored question and the evidence), 4 savepoint queries, 1 insert."""
+    with django_assert_num_queries(10):
+        response = learner_client.post(DRAFTS, {"anchor": EQUATION}, format="json")
+    assert response.status_code == 201
+    assert response.json()["question"] == RLHF_QUESTION
+    assert response.json()["anchor_revision"] == rlhf.concept.revision_hash
+
+
+def test_updating_a_draft_resolves_its_anchor_once(learner_client, rlhf, django_assert_num_queries):
+    """Re-anchoring: the draft, 2 savepoint queries, 4 for the concept, the update. Without an
+    anchor, the same count: the answer's anchor state resolves it instead."""
+    url = f"{DRAFTS}{_create(learner_client).json()['id']}/"
+    with django_assert_num_queries(8):
+        response = learner_client.patch(url, {"anchor": CONCEPT, "note": "moved"}, format="json")
+    assert response.status_code == 200
+    assert response.json()["note"] == "moved"
+    assert response.json()["anchor_changed"] is False
+    with django_assert_num_queries(8):
+        response = learner_client.patch(url, {"note": "kept"}, format="json")
+    assert response.status_code == 200
+    assert response.json()["anchor_changed"] is False
