@@ -428,9 +428,11 @@ def practice_outcome_reveal(
     if not kind or not isinstance(params, dict):
         raise ValidationError({"demo_state": [f"{demo_state.key} names no runnable demo."]})
     # Not inside a transaction of ours: the run request commits on its own, so a worker (or an
-    # eager task) can pick the run up at once, and the run is read back in its current state.
+    # eager task) can pick the run up at once, and the run is read back in its current state;
+    # a run that had already succeeded when the request read it cannot change, so it is not.
     run, _ = demo_run_request(kind=kind, params=params, user=owner)
-    run = type(run).objects.get(pk=run.pk)
+    if run.status != "succeeded":
+        run = type(run).objects.get(pk=run.pk)
     finished = run.status in ("succeeded", "failed")
     update = []
     if prediction.demo_run_id != run.id:
