@@ -9,7 +9,13 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.db.models import Q, QuerySet
 
-from concepts.selectors import concept_diff_path, concept_revision_of_key, practice_hints_of
+from concepts.models import Concept, ConceptSource
+from concepts.selectors import (
+    concept_api_path,
+    concept_diff_path,
+    concept_revision_of_key,
+    practice_hints_of,
+)
 from learning_platform.objects import ResolvedObject, object_resolve, object_resolve_for
 
 from .annotations import collection_from_drafts
@@ -61,6 +67,38 @@ def draft_get_for_owner(*, owner: AbstractBaseUser, draft_id: Any) -> ResearchDr
     if draft is not None:
         draft.owner = owner  # the row was found by its owner: no second query for the user
     return draft
+
+
+def draft_prefill_concept(resolved: ResolvedObject) -> ResolvedObject | None:
+    """The parts of the anchored object's concept a new draft's prefill reads (its anchored
+    question and its source ids), as handoff.concept_of would give them: the object itself
+    for a concept, else its concept read in two small queries instead of resolved whole
+    (edges and page objects, which the prefill never reads). None when there is no concept."""
+    if resolved.kind == "concept":
+        return resolved
+    if not resolved.concept_key:
+        return None
+    area, _, slug = resolved.concept_key.removeprefix("concept:").partition("/")
+    concept = (
+        Concept.objects.filter(area=area, slug=slug)
+        .only("id", "area", "slug", "title", "anchored_question")
+        .first()
+    )
+    if concept is None:
+        return None
+    source_keys = list(
+        ConceptSource.objects.filter(concept=concept)
+        .order_by("order", "id")
+        .values_list("source__key", flat=True)
+    )
+    return ResolvedObject(
+        key=concept.key,
+        kind="concept",
+        title=concept.title,
+        api_url=concept_api_path(concept),
+        concept_key=concept.key,
+        context={"anchored_question": concept.anchored_question, "source_keys": source_keys},
+    )
 
 
 @dataclass(frozen=True)

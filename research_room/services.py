@@ -13,7 +13,7 @@ from concepts.selectors import concept_revision_of_key, practice_hints_of
 from learning_platform.objects import ResolvedObject, object_resolve_for
 
 from .annotations import AnnotationFileError, ParsedAnnotation, draft_uuid_from_id
-from .handoff import anchored_question, concept_of, evidence_prefill, resolution_prefill
+from .handoff import anchored_question, evidence_prefill, resolution_prefill
 from .models import (
     HINT_COUNT,
     LIST_ITEM_MAX,
@@ -26,7 +26,7 @@ from .models import (
     PracticeProgress,
     ResearchDraft,
 )
-from .selectors import demo_state_identity
+from .selectors import demo_state_identity, draft_prefill_concept
 
 DRAFT_TEXT_FIELDS = ("question", "note", "next_action", "evidence", "resolution", "status")
 
@@ -127,8 +127,9 @@ def draft_create(
     `resolved` is the anchor as anchor_resolve answered it for the owner, when the caller has
     it already: the object is then not resolved again."""
     resolved = resolved or anchor_resolve(key=anchor, user=owner)
-    # The question and the evidence both come from the object's concept: resolve it once.
-    concept = concept_of(resolved) if question is None or evidence is None else None
+    # The question and the evidence both come from the object's concept: read it once, and
+    # only the parts of it they use.
+    concept = draft_prefill_concept(resolved) if question is None or evidence is None else None
     if question is None:
         question = anchored_question(resolved, concept)
         if not question:

@@ -423,9 +423,10 @@ def test_creating_a_draft_resolves_its_anchor_once(learner_client, rlhf, django_
 def test_creating_a_draft_on_an_object_resolves_its_concept_once(
     learner_client, rlhf, django_assert_num_queries
 ):
-    """An equation without a question: 1 query for the equation, 4 for its concept (taken once
-    for both the anchored question and the evidence), 4 savepoint queries, 1 insert."""
-    with django_assert_num_queries(10):
+    """An equation without a question: 1 query for the equation, 2 for the parts of its
+    concept the prefill reads (taken once for both the anchored question and the evidence),
+    4 savepoint queries, 1 insert."""
+    with django_assert_num_queries(8):
         response = learner_client.post(DRAFTS, {"anchor": EQUATION}, format="json")
     assert response.status_code == 201
     assert response.json()["question"] == RLHF_QUESTION
