@@ -77,9 +77,13 @@ def object_resolve(key: str) -> ResolvedObject | None:
 
 def object_resolve_for(key: str, user) -> ResolvedObject | None:
     """object_resolve, as this user may see it: unpublished work only for editors and reviewers."""
+    return visible_to(object_resolve(key), user)
+
+
+def visible_to(resolved: ResolvedObject | None, user) -> ResolvedObject | None:
+    """The resolved object if this user may see it (None otherwise)."""
     from .roles import is_editor, is_reviewer
 
-    resolved = object_resolve(key)
     if resolved is None or resolved.public or is_editor(user) or is_reviewer(user):
         return resolved
     return None

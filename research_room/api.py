@@ -227,7 +227,9 @@ class DraftListApi(ResearchRoomApi):
         with transaction.atomic():
             # Resolved once, as this learner may see it: validation, the stored anchor, the
             # prefilled evidence and the answer's anchor state all use this one object.
-            resolved = services.anchor_resolve(key=data.validated_data["anchor"], user=request.user)
+            resolved = services.anchor_resolve(
+                key=data.validated_data["anchor"], user=request.user, with_context=False
+            )
             draft = services.draft_create(
                 owner=request.user, resolved=resolved, **data.validated_data
             )
@@ -281,7 +283,9 @@ class DraftDetailApi(ResearchRoomApi):
             draft = services.draft_update(draft=draft, **values)
             return Response(_detail(draft, request))
         # Re-anchoring: the object is resolved once, for the write and for the answer.
-        resolved = services.anchor_resolve(key=values["anchor"], user=request.user)
+        resolved = services.anchor_resolve(
+            key=values["anchor"], user=request.user, with_context=False
+        )
         draft = services.draft_update(draft=draft, resolved=resolved, **values)
         return Response(_detail(draft, request, resolved=resolved))
 

@@ -71,11 +71,12 @@ def draft_get_for_owner(*, owner: AbstractBaseUser, draft_id: Any) -> ResearchDr
 
 def draft_prefill_concept(resolved: ResolvedObject) -> ResolvedObject | None:
     """The parts of the anchored object's concept a new draft's prefill reads (its anchored
-    question and its source ids), as handoff.concept_of would give them: the object itself
-    for a concept, else its concept read in two small queries instead of resolved whole
-    (edges and page objects, which the prefill never reads). None when there is no concept."""
-    if resolved.kind == "concept":
-        return resolved
+    question and its source ids), as handoff.concept_of would give them: a concept resolved
+    with its context is its own, else the concept is read in two small queries instead of
+    resolved whole (edges and page objects, which the prefill never reads). None when there
+    is no concept."""
+    if resolved.kind == "concept" and "source_keys" in (resolved.context or {}):
+        return resolved  # resolved with its context: the parts are there already
     if not resolved.concept_key:
         return None
     area, _, slug = resolved.concept_key.removeprefix("concept:").partition("/")

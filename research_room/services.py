@@ -9,8 +9,9 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from concepts.models import PracticeHint
+from concepts.objects import resolve_concept
 from concepts.selectors import concept_revision_of_key, practice_hints_of
-from learning_platform.objects import ResolvedObject, object_resolve_for
+from learning_platform.objects import ResolvedObject, object_resolve_for, visible_to
 
 from .annotations import AnnotationFileError, ParsedAnnotation, draft_uuid_from_id
 from .handoff import anchored_question, evidence_prefill, resolution_prefill
@@ -38,9 +39,18 @@ class PracticeRuleError(Exception):
 # Drafts ---------------------------------------------------------------------------------------
 
 
-def anchor_resolve(*, key: str, user, field_name: str = "anchor") -> ResolvedObject:
-    """The object a draft anchors to, as its owner may see it (no unpublished work)."""
-    resolved = object_resolve_for(key, user)
+def anchor_resolve(
+    *, key: str, user, field_name: str = "anchor", with_context: bool = True
+) -> ResolvedObject:
+    """The object a draft anchors to, as its owner may see it (no unpublished work).
+
+    ``with_context=False`` may leave a concept's context out (its edges, page objects and
+    sources): what a draft stores of its anchor does not need it, and the prefill reads the
+    few parts it uses on its own (research_room.selectors.draft_prefill_concept)."""
+    if not with_context and key.startswith("concept:"):
+        resolved = visible_to(resolve_concept(key, with_context=False), user)
+    else:
+        resolved = object_resolve_for(key, user)
     if resolved is None:
         raise ValidationError({field_name: [f"No object has the key {key!r}."]})
     return resolved

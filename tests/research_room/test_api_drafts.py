@@ -404,14 +404,16 @@ def test_the_fast_list_representation_matches_the_documented_serializer(learner,
 
 # A write resolves its anchor once. In a test the view's transaction and the service's each
 # take a savepoint (SAVEPOINT and RELEASE: 4 queries; in production the outer one is the
-# transaction itself). The concept resolver reads 4 rows sets: the concept, its edges, its
-# objects and its sources; the anchored revision comes with them.
+# transaction itself). A write reads a concept anchor without its context (1 query, the
+# anchored revision with it); a full resolution, as the answer's anchor state does when the
+# write did not resolve the anchor, reads 4 rows sets: the concept, its edges, its objects
+# and its sources.
 
 
 def test_creating_a_draft_resolves_its_anchor_once(learner_client, rlhf, django_assert_num_queries):
-    """4 savepoint queries, 4 for the concept, 1 insert: no second resolution for the revision,
-    the prefilled evidence or the answer's anchor state."""
-    with django_assert_num_queries(9):
+    """4 savepoint queries, 1 for the concept, 2 for what the evidence prefill reads of it, 1
+    insert: no second resolution for the revision or the answer's anchor state."""
+    with django_assert_num_queries(8):
         response = _create(learner_client)
     assert response.status_code == 201
     body = response.json()
@@ -434,10 +436,11 @@ def test_creating_a_draft_on_an_object_resolves_its_concept_once(
 
 
 def test_updating_a_draft_resolves_its_anchor_once(learner_client, rlhf, django_assert_num_queries):
-    """Re-anchoring: the draft, 2 savepoint queries, 4 for the concept, the update. Without an
-    anchor, the same count: the answer's anchor state resolves it instead."""
+    """Re-anchoring: the draft, 2 savepoint queries, 1 for the concept, the update. Without an
+    anchor: the draft, 2 savepoint queries, the update, and the answer's anchor state resolves
+    the concept in full (4)."""
     url = f"{DRAFTS}{_create(learner_client).json()['id']}/"
-    with django_assert_num_queries(8):
+    with django_assert_num_queries(5):
         response = learner_client.patch(url, {"anchor": CONCEPT, "note": "moved"}, format="json")
     assert response.status_code == 200
     assert response.json()["note"] == "moved"
