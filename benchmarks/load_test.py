@@ -30,6 +30,7 @@ removed, also on Ctrl-C or an error.
 from __future__ import annotations
 
 import argparse
+import base64
 import json
 import os
 import secrets
@@ -234,6 +235,9 @@ class Stack:
             "MEDIA_ROOT": str(self.dir / "media"),
             "DEBUG": "0",
             "SECRET_KEY": secrets.token_urlsafe(50),
+            # DEBUG off wants a review signing key: a throwaway one (the run signs nothing).
+            "REVIEW_SIGNING_KEY": os.environ.get("REVIEW_SIGNING_KEY")
+            or base64.b64encode(secrets.token_bytes(32)).decode(),
             "ALLOWED_HOSTS": HOST,
             "SECURE_SSL_REDIRECT": "0",
             "SESSION_COOKIE_SECURE": "0",
