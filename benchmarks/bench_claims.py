@@ -26,7 +26,7 @@ import time
 from contextlib import contextmanager
 from pathlib import Path
 
-from benchmarks.harness import floor_urlconf, measure, query_count
+from benchmarks.harness import ROUNDS, SECONDS, floor_urlconf, interleaved, query_count, ratios
 
 ROOT = Path(__file__).resolve().parent.parent
 VAR = "var/bench-claims"
@@ -284,8 +284,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--claims", type=int, default=10_000)
     parser.add_argument("--reviews", type=int, default=100_000)
-    parser.add_argument("--seconds", type=float, default=2.0, help="per endpoint per round")
-    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--seconds", type=float, default=SECONDS, help="per endpoint per round")
+    parser.add_argument("--rounds", type=int, default=ROUNDS)
     args = parser.parse_args()
 
     started = time.perf_counter()
@@ -329,16 +329,23 @@ def main() -> None:
                 (f"concept page {concept.path} ({args.claims // CONCEPTS} claims)", page_url, True),
                 (f"concept page {concept.path}, no claims part", page_url, False),
             ]
-        best = {(url, flag): 0.0 for _, url, flag in rows}
+
+        def without_claims(url: str):
+            def get():
+                with without_claims_section():
+                    response = client.get(url)
+                if response.status_code != 200:
+                    raise SystemExit(f"GET {url} answered {response.status_code}")
+
+            return get
+
+        endpoints = {
+            (url, flag): without_claims(url) if flag is False else url for _, url, flag in rows
+        }
+        # Round-robin with the floor, median (min–max) of the rounds; ratios within each round.
+        rates = interleaved(client, endpoints, args.rounds, args.seconds)
+        vs_floor = ratios(rates, ("/bench/floor/", None))
         counts = {}
-        for _ in range(args.rounds):  # interleaved rounds, best of each: less noise
-            for _, url, flag in rows:
-                if flag is False:
-                    with without_claims_section():
-                        rate = measure(client, url, args.seconds)
-                else:
-                    rate = measure(client, url, args.seconds)
-                best[(url, flag)] = max(best[(url, flag)], rate)
         for _, url, flag in rows:
             if flag is False:
                 with without_claims_section():
@@ -370,7 +377,7 @@ def main() -> None:
 
     verify, hashing, hashed = time_chain_check()
 
-    floor = best[("/bench/floor/", None)]
+    floor = rates[("/bench/floor/", None)].median
     print()
     print(
         f"Registry: {n_claims:,} claims ({registry['unreviewed']:,} unreviewed, "
@@ -378,22 +385,22 @@ def main() -> None:
         f"SQLite at {DB_PATH.relative_to(ROOT)}; built in {built:.1f}s."
     )
     print(
-        f"Django test client, anonymous, best of {args.rounds} rounds x {args.seconds:g}s "
-        "per endpoint."
+        f"Django test client, anonymous, {args.rounds} interleaved rounds x {args.seconds:g}s "
+        "per endpoint: median (min–max) of the rounds, ratios taken within each round."
     )
     print()
     header = (
-        f"{'endpoint':<44} {'req/s':>8} {'vs floor':>9} {'floor reqs':>11} "
+        f"{'endpoint':<44} {'req/s':>22} {'vs floor':>24} {'floor reqs':>11} "
         f"{'queries':>8} {'bytes':>9}"
     )
     print(header)
     print("-" * len(header))
     for label, url, flag in rows:
-        rps = best[(url, flag)]
+        rps, ratio = rates[(url, flag)], vs_floor[(url, flag)]
         queries, size = counts[(url, flag)]
         print(
-            f"{label:<44} {rps:>8.1f} {rps / floor:>9.3f} {floor / rps:>11.1f} "
-            f"{queries:>8} {size:>9,}"
+            f"{label:<44} {rps.format('.1f'):>22} {ratio.format('.3f'):>24} "
+            f"{1 / ratio.median:>11.1f} {queries:>8} {size:>9,}"
         )
     if section_rate is not None:
         print(
@@ -403,8 +410,9 @@ def main() -> None:
         print("(the concept detail endpoint did not answer: the section builder was timed)")
     print()
     print(
-        "vs floor = throughput relative to the floor; floor reqs = floor requests that fit in "
-        "the time of one request. Query counts are per request, whatever the data size."
+        "vs floor = throughput relative to the floor, per round; floor reqs = floor requests "
+        "that fit in the time of one request (from the median ratio). Query counts are per "
+        "request, whatever the data size."
     )
     print(
         f"verify_reviews over {hashed:,} reviews: {verify:.2f}s, {verify / hashing:.2f}x the "

@@ -7,7 +7,9 @@ page from content/, adds a synthetic catalogue (edges only from a higher to a lo
 the graph is acyclic), then times requests through Django's test client: the full middleware,
 authentication and rendering stack. The baseline is a trivial DRF view returning {} on the
 same server (mounted by a urlconf defined here, not in production urls), so the ratios say
-how many floor requests one page request costs.
+how many floor requests one page request costs. Every endpoint and the floor are timed
+round-robin in --rounds rounds of --seconds each; each figure is the median of the rounds with
+their min–max, and a ratio to the floor is taken within each round, then its median.
 """
 
 import argparse
@@ -19,7 +21,7 @@ import sys
 import time
 from pathlib import Path
 
-from benchmarks.harness import floor_urlconf, measure, query_count
+from benchmarks.harness import ROUNDS, SECONDS, floor_urlconf, interleaved, query_count, ratios
 
 ROOT = Path(__file__).resolve().parent.parent
 BENCH_DIR = ROOT / "var" / "bench"
@@ -111,8 +113,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--concepts", type=int, default=10_000)
     parser.add_argument("--edges", type=int, default=50_000)
-    parser.add_argument("--seconds", type=float, default=3.0, help="per endpoint per round")
-    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--seconds", type=float, default=SECONDS, help="per endpoint per round")
+    parser.add_argument("--rounds", type=int, default=ROUNDS)
     args = parser.parse_args()
 
     started = time.perf_counter()
@@ -151,40 +153,37 @@ def main() -> None:
                 f"/api/v1/concepts/{area(top)}/{top}/learning-path/",
             ),
         ]
-        best = {url: 0.0 for _, url in rows}
-        for _ in range(args.rounds):  # interleaved rounds, best of each: less noise
-            for _, url in rows:
-                best[url] = max(best[url], measure(client, url, args.seconds))
+        rates = interleaved(client, {url: url for _, url in rows}, args.rounds, args.seconds)
         counts = {url: query_count(client, url) for _, url in rows}
-
-    floor = best[rows[0][1]]
+    vs_floor = ratios(rates, rows[0][1])
     print()
     print(
         f"Catalogue: {n_concepts:,} concepts, {n_edges:,} prerequisite edges (acyclic), "
         f"plus {content}; SQLite at {DB_PATH.relative_to(ROOT)}; built in {built:.1f}s."
     )
     print(
-        f"Django test client, anonymous, best of {args.rounds} rounds x {args.seconds:g}s "
-        "per endpoint."
+        f"Django test client, anonymous, {args.rounds} interleaved rounds x {args.seconds:g}s "
+        "per endpoint: median (min–max) of the rounds."
     )
     print()
     header = (
-        f"{'endpoint':<46} {'req/s':>9} {'vs floor':>9} {'floor reqs':>11} "
+        f"{'endpoint':<46} {'req/s':>22} {'vs floor':>24} {'floor reqs':>11} "
         f"{'queries':>8} {'bytes':>10}"
     )
     print(header)
     print("-" * len(header))
     for label, url in rows:
-        rps = best[url]
+        rps, ratio = rates[url], vs_floor[url]
         queries, size = counts[url]
         print(
-            f"{label:<46} {rps:>9.1f} {rps / floor:>9.3f} {floor / rps:>11.1f} "
-            f"{queries:>8} {size:>10,}"
+            f"{label:<46} {rps.format('.1f'):>22} {ratio.format('.3f'):>24} "
+            f"{1 / ratio.median:>11.1f} {queries:>8} {size:>10,}"
         )
     print()
     print(
-        "vs floor = throughput relative to the floor; floor reqs = floor requests that fit in "
-        "the time of one request. Query counts are per request and do not grow with depth."
+        "vs floor = throughput relative to the floor, per round; floor reqs = floor requests "
+        "that fit in the time of one request (from the median ratio). Query counts are per "
+        "request and do not grow with depth."
     )
     print(f"Total run: {time.perf_counter() - started:.0f}s")
 

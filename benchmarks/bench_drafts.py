@@ -1,30 +1,40 @@
-"""Listing a learner's drafts with 1,000,000 drafts in the table, against the framework's floor.
+"""Listing and writing a learner's drafts with 1,000,000 drafts in the table, against the floor.
 
     .venv/bin/python -m benchmarks.bench_drafts
 
 Its own SQLite database under var/bench-drafts/ (LP_VAR_DIR, set before Django starts):
 100,000 learners with 10 drafts each, plus one learner with 1,000, bulk-inserted with
-executemany in batches of 10,000. The table is built once and reused by later runs (delete
-var/bench-drafts/ to build it again); the build time is stored and printed either way.
+executemany in batches of 10,000, and the content/ pages (so anchors resolve through the real
+resolvers). The table is built once and reused by later runs (delete var/bench-drafts/ to
+build it again); the build time is stored and printed either way. Drafts a run writes are
+deleted at its end; a table found with other rows (a run stopped half-way) is rebuilt, every
+row that points at a benchmark learner going first.
 
-Measured in one run, interleaved in rounds so drift hits both sides alike:
+Measured in one run, round-robin in interleaved rounds (benchmarks.harness) so drift hits
+every side alike:
 - the floor: a trivial JSON endpoint (a DRF view with the same token authentication and
-  IsAuthenticated permission, returning a constant), mounted by a urlconf override;
+  IsAuthenticated permission, returning a constant), mounted by a urlconf override, for GET
+  and for a JSON POST;
 - ``GET /api/v1/research-room/drafts/`` for random learners (10 drafts each), and for the
-  learner with 1,000 drafts (the first page of 20).
-Printed: requests per second of each, the ratio to the floor, the queries per list request
-(the same for 10 and for 1,000 drafts), and SQLite's plan for the list query.
+  learner with 1,000 drafts (the first page of 20);
+- draft writes: ``POST`` a draft anchored to ``equation:alignment/rlhf#reward-gap`` (evidence
+  prefilled from its concept) and ``PATCH`` one re-anchoring it to ``concept:alignment/rlhf``.
+Printed: requests per second of each, median (min–max) of the rounds, the ratio to the floor
+taken within each round (reads over the GET floor, writes over the POST floor), the queries
+per request, and SQLite's plan for the list query.
 
-Environment: BENCH_REQUESTS (per side, default 2,000), BENCH_ROUNDS (default 5).
+Environment: BENCH_ROUNDS (default 7), BENCH_SECONDS (per endpoint per round, default 0.7),
+BENCH_WRITE_TARGET (the write / floor ratio to meet, default 0.25).
 """
 
 from __future__ import annotations
 
+import base64
+import io
 import json
 import os
 import random
 import secrets
-import statistics
 import sys
 import time
 import uuid
@@ -38,6 +48,8 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "learning_platform.settings")
 # Production-like request handling: no debug query log, no debug pages.
 os.environ["DEBUG"] = "0"
 os.environ.setdefault("SECRET_KEY", secrets.token_urlsafe(48))
+# With DEBUG off the settings want a review signing key; nothing here signs anything.
+os.environ.setdefault("REVIEW_SIGNING_KEY", base64.b64encode(secrets.token_bytes(32)).decode())
 
 import django
 
@@ -53,8 +65,11 @@ from django.urls import include, path  # noqa: E402
 from knox.models import AuthToken  # noqa: E402
 from rest_framework.permissions import IsAuthenticated  # noqa: E402
 from rest_framework.response import Response  # noqa: E402
+from rest_framework.throttling import ScopedRateThrottle as ThrottleRates  # noqa: E402
 from rest_framework.views import APIView  # noqa: E402
 
+from benchmarks import harness  # noqa: E402
+from concepts.models import Concept  # noqa: E402
 from research_room.models import ResearchDraft  # noqa: E402
 
 COMMAND = ".venv/bin/python -m benchmarks.bench_drafts"
@@ -64,8 +79,12 @@ DRAFTS_EACH = 10
 HEAVY_DRAFTS = 1_000
 BATCH = 10_000
 TOTAL = LEARNERS * DRAFTS_EACH + HEAVY_DRAFTS
-REQUESTS = int(os.environ.get("BENCH_REQUESTS", 2_000))
-ROUNDS = int(os.environ.get("BENCH_ROUNDS", 5))
+ROUNDS = int(os.environ.get("BENCH_ROUNDS", harness.ROUNDS))
+SECONDS = float(os.environ.get("BENCH_SECONDS", harness.SECONDS))
+WRITE_TARGET = float(os.environ.get("BENCH_WRITE_TARGET", 0.25))
+WRITE_ANCHOR = "equation:alignment/rlhf#reward-gap"
+REANCHOR = "concept:alignment/rlhf"
+WRITE_QUESTION = "Bench write: why does a larger β keep π* closer to π_ref?"
 SAMPLE_LEARNERS = 500
 LIST_URL = "/api/v1/research-room/drafts/"
 FLOOR_URL = "/bench/floor/"
@@ -82,11 +101,14 @@ class FloorApi(APIView):
     def get(self, request):
         return Response({"ok": True})
 
+    def post(self, request):
+        return Response({"ok": True, "echo": request.data})
+
 
 class BenchUrls:
     urlpatterns = [
         path("bench/floor/", FloorApi.as_view()),
-        path("api/v1/research-room/", include("research_room.urls")),
+        path("", include("learning_platform.urls")),
     ]
 
 
@@ -133,6 +155,7 @@ def _draft_rows(owner_ids: list[int], each: int, rng: random.Random, base: datet
                 "RLHF: Reward Modeling + KL-Regularized Policy Optimization",
                 url,
                 "0" * 64,
+                "",
                 f"Question {n}: why does a larger β keep π* closer to π_ref?",
                 "A short note.",
                 "",
@@ -148,9 +171,10 @@ def _draft_rows(owner_ids: list[int], each: int, rng: random.Random, base: datet
 def _insert_drafts(cursor, rows) -> int:
     sql = (
         "INSERT INTO research_room_researchdraft (id, owner_id, anchor_key, anchor_kind, "
-        "anchor_concept_key, anchor_title, anchor_url, anchor_version, question, note, "
-        "next_action, evidence, resolution, status, imported_from, created_at, updated_at) "
-        "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"
+        "anchor_concept_key, anchor_title, anchor_url, anchor_version, anchor_revision, "
+        "question, note, next_action, evidence, resolution, status, imported_from, "
+        "created_at, updated_at) "
+        "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"
     )
     inserted, batch = 0, []
     for row in rows:
@@ -165,11 +189,80 @@ def _insert_drafts(cursor, rows) -> int:
     return inserted
 
 
+def _bench_user_ids_sql() -> tuple[str, list[str]]:
+    return (
+        "SELECT id FROM auth_user WHERE username LIKE %s OR username = %s",
+        [f"{USER_PREFIX}%", HEAVY_USERNAME],
+    )
+
+
+def _user_dependants() -> list[tuple[str, str, bool]]:
+    """(table, column, nullable) of every column that points at auth_user: reverse foreign
+    keys (drafts, tokens, practice rows, demo runs, ...) and many-to-many tables."""
+    user_model = get_user_model()
+    found = []
+    for relation in user_model._meta.related_objects:
+        if relation.many_to_many:
+            through = relation.through._meta
+            found.append((through.db_table, relation.field.m2m_reverse_name(), False))
+        elif relation.related_model._meta.managed:
+            found.append(
+                (
+                    relation.related_model._meta.db_table,
+                    relation.field.column,
+                    bool(relation.field.null),
+                )
+            )
+    for field in user_model._meta.many_to_many:
+        through = field.remote_field.through._meta
+        found.append((through.db_table, field.m2m_column_name(), False))
+    return found
+
+
+def _delete_bench_users(cursor) -> None:
+    """Remove the benchmark learners and every row that points at them, whatever was added
+    since the table was built (tokens, drafts, progress...): SQLite enforces the foreign keys,
+    so the users cannot simply go first."""
+    users_sql, params = _bench_user_ids_sql()
+    cursor.execute("DELETE FROM research_room_researchdraft")
+    for table, column, nullable in _user_dependants():
+        if table == "research_room_researchdraft":
+            continue
+        quoted_table, quoted = connection.ops.quote_name(table), connection.ops.quote_name(column)
+        if nullable:
+            cursor.execute(
+                f"UPDATE {quoted_table} SET {quoted} = NULL WHERE {quoted} IN ({users_sql})",
+                params,
+            )
+        else:
+            cursor.execute(f"DELETE FROM {quoted_table} WHERE {quoted} IN ({users_sql})", params)
+    cursor.execute(
+        "DELETE FROM auth_user WHERE username LIKE %s OR username = %s",
+        [f"{USER_PREFIX}%", HEAVY_USERNAME],
+    )
+
+
+def _delete_writes() -> int:
+    """The drafts earlier measurements wrote (each run deletes its own at the end)."""
+    deleted, _ = ResearchDraft.objects.filter(question=WRITE_QUESTION).delete()
+    return deleted
+
+
+def _load_content() -> None:
+    """The content/ pages: the anchors the write benchmark uses must resolve."""
+    if Concept.objects.filter(area="alignment", slug="rlhf").exists():
+        return
+    content = str(Path(settings.BASE_DIR) / "content")
+    call_command("load_content", content, verbosity=0, stdout=io.StringIO())
+
+
 def build() -> dict:
-    """Migrate, and fill the table unless a previous run already did."""
+    """Migrate, load the pages, and fill the table unless a previous run already did."""
     started = time.perf_counter()
     call_command("migrate", interactive=False, verbosity=0)
+    _load_content()
     migrate_s = time.perf_counter() - started
+    _delete_writes()
     if BUILD_RECORD.exists() and ResearchDraft.objects.count() == TOTAL:
         record = json.loads(BUILD_RECORD.read_text())
         record["reused"] = True
@@ -182,14 +275,7 @@ def build() -> dict:
     with connection.cursor() as cursor:
         cursor.execute("PRAGMA synchronous=OFF")
     with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute("DELETE FROM research_room_researchdraft")
-        cursor.execute(
-            "DELETE FROM knox_authtoken WHERE user_id IN "
-            "(SELECT id FROM auth_user WHERE username LIKE %s)",
-            [f"{USER_PREFIX}%"],
-        )
-        cursor.execute("DELETE FROM auth_user WHERE username LIKE %s", [f"{USER_PREFIX}%"])
-        cursor.execute("DELETE FROM auth_user WHERE username = %s", [HEAVY_USERNAME])
+        _delete_bench_users(cursor)
         names = [f"{USER_PREFIX}{i:06d}" for i in range(LEARNERS)]
         _insert_users(cursor, [*names, HEAVY_USERNAME], joined)
         users_s = time.perf_counter() - started
@@ -227,19 +313,33 @@ def _tokens(user_ids: list[int]) -> dict[int, str]:
     return {uid: AuthToken.objects.create(user=users[uid])[1] for uid in user_ids}
 
 
-def _timed(client: Client, url: str, headers: list[dict], count: int) -> float:
-    started = time.perf_counter()
-    for i in range(count):
-        response = client.get(url, secure=True, **headers[i % len(headers)])
-        if response.status_code != 200:
-            raise SystemExit(f"{url} answered {response.status_code}: {response.content[:300]!r}")
-    return time.perf_counter() - started
+def _cycling(client: Client, method: str, headers: list[dict], expect: int, body=None, url=None):
+    """One request per call, each as the next learner in turn; `url`/`body` may be callables
+    of the learner's index."""
+    state = {"i": 0}
+
+    def call():
+        i = state["i"] = state["i"] + 1
+        target = url(i) if callable(url) else url
+        data = body(i) if callable(body) else body
+        kwargs = {"content_type": "application/json", "data": json.dumps(data)} if data else {}
+        response = getattr(client, method)(
+            target, secure=True, **kwargs, **headers[i % len(headers)]
+        )
+        if response.status_code != expect:
+            raise SystemExit(
+                f"{method.upper()} {target} answered {response.status_code}: "
+                f"{response.content[:300]!r}"
+            )
+        return response
+
+    return call
 
 
-def _queries(client: Client, url: str, header: dict) -> tuple[int, int]:
+def _queries(call) -> tuple[int, object]:
     with CaptureQueriesContext(connection) as captured:
-        response = client.get(url, secure=True, **header)
-    return len(captured), len(response.json()["results"])
+        response = call()
+    return len(captured), response
 
 
 def _plan(owner_id: int) -> str:
@@ -266,44 +366,63 @@ def measure() -> dict:
     headers = [{"HTTP_AUTHORIZATION": f"Token {tokens[uid]}"} for uid in sample]
     heavy = [{"HTTP_AUTHORIZATION": f"Token {tokens[heavy_id]}"}]
     client = Client()
+    ThrottleRates.THROTTLE_RATES["learner-writes"] = "1000000000/min"
 
     with override_settings(ROOT_URLCONF=BenchUrls):
-        for url, hdrs in ((FLOOR_URL, headers), (LIST_URL, headers), (LIST_URL, heavy)):
-            _timed(client, url, hdrs, 50)  # warm-up: imports, resolver caches, SQLite pages
-        light_queries, light_rows = _queries(client, LIST_URL, headers[0])
-        heavy_queries, heavy_rows = _queries(client, LIST_URL, heavy[0])
-        floor_queries = _queries_floor(client, headers[0])
-        per_round = max(1, REQUESTS // ROUNDS)
-        floor_s = light_s = heavy_s = 0.0
-        ratios = []
-        for _ in range(ROUNDS):
-            f = _timed(client, FLOOR_URL, headers, per_round)
-            light = _timed(client, LIST_URL, headers, per_round)
-            h = _timed(client, LIST_URL, heavy, per_round)
-            floor_s, light_s, heavy_s = floor_s + f, light_s + light, heavy_s + h
-            ratios.append(f / light)
-    n = per_round * ROUNDS
+        # One draft per sampled learner to re-anchor: the PATCH rewrites it again and again.
+        create = _cycling(
+            client,
+            "post",
+            headers,
+            201,
+            body={"anchor": WRITE_ANCHOR, "question": WRITE_QUESTION},
+            url=LIST_URL,
+        )
+        own = [create().json()["id"] for _ in headers]  # learner i+1 writes own[i]
+        endpoints = {
+            "floor": _cycling(client, "get", headers, 200, url=FLOOR_URL),
+            "floor_post": _cycling(client, "post", headers, 200, body={"a": 1}, url=FLOOR_URL),
+            "list": _cycling(client, "get", headers, 200, url=LIST_URL),
+            "heavy": _cycling(client, "get", heavy, 200, url=LIST_URL),
+            "create": create,
+            "update": _cycling(
+                client,
+                "patch",
+                headers,
+                200,
+                body={"anchor": REANCHOR, "note": "Re-anchored by the benchmark."},
+                url=lambda i: f"{LIST_URL}{own[(i - 1) % len(own)]}/",
+            ),
+        }
+        rates = harness.interleaved(client, endpoints, ROUNDS, SECONDS, warmup=50)
+        queries = {name: _queries(call) for name, call in endpoints.items()}
+    reads = harness.ratios(rates, "floor")
+    writes = harness.ratios(rates, "floor_post")
+    written = _delete_writes()
+    AuthToken.objects.filter(user_id__in=[*sample, heavy_id]).delete()
     return {
-        "requests": n,
-        "floor_rps": n / floor_s,
-        "list_rps": n / light_s,
-        "heavy_rps": n / heavy_s,
-        "ratio": floor_s / light_s,
-        "heavy_ratio": floor_s / heavy_s,
-        "round_ratios": ratios,
-        "light_queries": light_queries,
-        "light_rows": light_rows,
-        "heavy_queries": heavy_queries,
-        "heavy_rows": heavy_rows,
-        "floor_queries": floor_queries,
+        "rates": rates,
+        "vs_floor": {
+            **reads,
+            "create": writes["create"],
+            "update": writes["update"],
+        },
+        "queries": {name: count for name, (count, _) in queries.items()},
+        "light_rows": len(queries["list"][1].json()["results"]),
+        "heavy_rows": len(queries["heavy"][1].json()["results"]),
+        "written": written,
         "plan": _plan(sample[0]),
     }
 
 
-def _queries_floor(client: Client, header: dict) -> int:
-    with CaptureQueriesContext(connection) as captured:
-        client.get(FLOOR_URL, secure=True, **header)
-    return len(captured)
+ROWS = (
+    ("floor", "floor (trivial authenticated JSON GET)"),
+    ("floor_post", "floor (trivial authenticated JSON POST)"),
+    ("list", "list, learner with 10 drafts"),
+    ("heavy", "list, learner with 1,000 drafts (page)"),
+    ("create", f"create a draft on {WRITE_ANCHOR}"),
+    ("update", f"re-anchor a draft to {REANCHOR}"),
+)
 
 
 def main() -> int:
@@ -318,36 +437,37 @@ def main() -> int:
     else:
         print(
             f"table: built {record['drafts']:,} drafts for {record['learners']:,} learners in "
-            f"{record['build_s']:.1f} s (users {record['users_s']:.1f} s; migrate "
+            f"{record['build_s']:.1f} s (users {record['users_s']:.1f} s; migrate and pages "
             f"{record['migrate_s']:.1f} s before that)"
         )
     result = measure()
-    spread = statistics.pstdev(result["round_ratios"])
-    print(f"requests per side: {result['requests']:,} in {ROUNDS} interleaved rounds")
+    rates, vs_floor, queries = result["rates"], result["vs_floor"], result["queries"]
     print(
-        f"floor (trivial authenticated JSON view): {result['floor_rps']:8.0f} req/s, "
-        f"{result['floor_queries']} query"
+        f"{ROUNDS} interleaved rounds x {SECONDS:g} s per endpoint; median (min–max) of the "
+        "rounds; ratios taken within each round (reads over the GET floor, writes over the "
+        "POST floor)"
     )
+    print(f"{'endpoint':<52} {'req/s':>20} {'vs floor':>22} {'queries':>8}")
+    for name, label in ROWS:
+        print(
+            f"{label:<52} {rates[name].format('.0f'):>20} "
+            f"{vs_floor[name].format('.2f'):>22} {queries[name]:>8}"
+        )
     print(
-        f"list, learner with 10 drafts:            {result['list_rps']:8.0f} req/s, "
-        f"{result['light_queries']} queries, {result['light_rows']} rows"
+        f"rows: {result['light_rows']} and {result['heavy_rows']}; "
+        f"drafts written and deleted again: {result['written']:,}"
     )
-    print(
-        f"list, learner with 1,000 drafts (page):  {result['heavy_rps']:8.0f} req/s, "
-        f"{result['heavy_queries']} queries, {result['heavy_rows']} rows"
-    )
-    print(
-        f"ratio list / floor (throughput): {result['ratio']:.2f} "
-        f"(rounds: {', '.join(f'{r:.2f}' for r in result['round_ratios'])}; sd {spread:.2f})"
-    )
-    print(f"ratio heavy list / floor:        {result['heavy_ratio']:.2f}")
     print(f"query plan: {result['plan']}")
-    ok = (
-        result["light_queries"] == result["heavy_queries"]
-        and "draft_owner_updated" in result["plan"]
-    )
+    ok = queries["list"] == queries["heavy"] and "draft_owner_updated" in result["plan"]
     print("constant queries and index use: " + ("yes" if ok else "NO"))
-    return 0 if ok else 1
+    write_ratio = min(vs_floor["create"].median, vs_floor["update"].median)
+    met = write_ratio >= WRITE_TARGET
+    print(
+        f"target: draft writes / floor >= {WRITE_TARGET:g}: "
+        + ("met" if met else "MISSED")
+        + f" ({write_ratio:.2f})"
+    )
+    return 0 if ok and met else 1
 
 
 if __name__ == "__main__":

@@ -16,18 +16,21 @@ processes, wrk (Debian's package, with benchmarks/load/scenario.lua) sends to 12
 
 Both gunicorn servers (``-w 1`` and ``-w 2``, on two ports) stay up for the whole run and
 are loaded in turn. Floor and mix run with the same connections and duration; each round
-runs floor then mix on 1 worker, then on 2, ``--rounds`` times, and the round with the
-highest throughput is reported (other work on the machine can only slow a round down).
-Printed: throughput and p50/p95/p99 latency, each as a ratio to the floor of the same worker
-count; the scaling from 1 to 2 workers; each request kind timed alone, one at a time; the
-error count, which must be zero (any non-2xx answer or socket error counts). Exits non-zero
-if an error occurred. Everything it started is stopped and its folder removed, also on
-Ctrl-C or an error.
+runs floor then mix on 1 worker, then on 2, ``--rounds`` times (the order of the worker
+counts alternating from round to round). Every figure is the median of the rounds with its
+min–max, never the best round; a ratio (mix over floor, 2 workers over 1) is taken within
+each round, then its median. Printed: throughput and p50/p95/p99 latency, each as a ratio
+to the floor of the same worker count; the scaling from 1 to 2 workers beside the machine's
+1-minute load average (os.getloadavg) at each round; each request kind timed alone, one at
+a time; the error count, which must be zero (any non-2xx answer or socket error counts).
+Exits non-zero if an error occurred. Everything it started is stopped and its folder
+removed, also on Ctrl-C or an error.
 """
 
 from __future__ import annotations
 
 import argparse
+import base64
 import json
 import os
 import secrets
@@ -35,6 +38,7 @@ import shlex
 import shutil
 import signal
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -88,6 +92,7 @@ class Result:
     errors: int
     statuses: dict[str, int]
     first_error: str
+    load: float = 0.0  # the 1-minute load average when the scenario ended
 
     @property
     def rps(self) -> float:
@@ -230,6 +235,9 @@ class Stack:
             "MEDIA_ROOT": str(self.dir / "media"),
             "DEBUG": "0",
             "SECRET_KEY": secrets.token_urlsafe(50),
+            # DEBUG off wants a review signing key: a throwaway one (the run signs nothing).
+            "REVIEW_SIGNING_KEY": os.environ.get("REVIEW_SIGNING_KEY")
+            or base64.b64encode(secrets.token_bytes(32)).decode(),
             "ALLOWED_HOSTS": HOST,
             "SECURE_SSL_REDIRECT": "0",
             "SESSION_COOKIE_SECURE": "0",
@@ -448,8 +456,8 @@ def prime_cached_demo(stack: Stack, token: str) -> str:
 
 
 def route_costs(stack: Stack, kinds: list[Kind], auth: list[str], repeats: int) -> dict:
-    """Median and best time of each request kind alone, one at a time on one connection."""
-    costs: dict[str, tuple[float, float]] = {}
+    """Median, min and max time of each request kind alone, one at a time on one connection."""
+    costs: dict[str, tuple[float, float, float]] = {}
     serial = 0
     for kind in [FLOOR, *kinds]:
         times = []
@@ -467,7 +475,7 @@ def route_costs(stack: Stack, kinds: list[Kind], auth: list[str], repeats: int) 
             if not 200 <= status < 300:
                 raise RuntimeError(f"{kind.method} {kind.path} answered {status}: {answer}")
         times.sort()
-        costs[kind.name] = (times[len(times) // 2] * 1000, times[0] * 1000)
+        costs[kind.name] = (statistics.median(times) * 1000, times[0] * 1000, times[-1] * 1000)
     return costs
 
 
@@ -557,9 +565,27 @@ def _socket_error_text(errors: dict[str, int]) -> str:
     return f"socket errors {bad}" if bad else ""
 
 
-def best(results: list[Result], scenario: str, workers: int) -> Result:
-    candidates = [r for r in results if r.scenario == scenario and r.workers == workers]
-    return max(candidates, key=lambda r: r.rps)
+def rounds_of(results: list[Result], scenario: str, workers: int) -> dict[int, Result]:
+    return {r.round: r for r in results if r.scenario == scenario and r.workers == workers}
+
+
+def spread(values) -> tuple[float, float, float]:
+    """(median, min, max) of per-round values."""
+    values = list(values)
+    return statistics.median(values), min(values), max(values)
+
+
+def shown(values, spec: str = ".0f") -> str:
+    median, lo, hi = spread(values)
+    return f"{median:{spec}} ({lo:{spec}}–{hi:{spec}})" if len(values) > 1 else f"{median:{spec}}"
+
+
+def per_round_ratio(
+    results: list[Result], top: tuple[str, int], bottom: tuple[str, int], attribute: str
+) -> list[float]:
+    """top / bottom of `attribute`, round by round (rounds where both ran)."""
+    a, b = rounds_of(results, *top), rounds_of(results, *bottom)
+    return [getattr(a[n], attribute) / getattr(b[n], attribute) for n in sorted(a) if n in b]
 
 
 def report(
@@ -582,8 +608,9 @@ def report(
     )
     print(
         f"- load: wrk {args.threads} thread(s), {args.connections} connections, "
-        f"{args.duration} s per scenario; {args.rounds} round(s), each round floor then mix "
-        "on 1 worker, then on 2; the best round by throughput is shown; loopback only"
+        f"{args.duration} s per scenario; {args.rounds} round(s) of floor then mix on each "
+        "worker count; median (min–max) of the rounds, ratios taken within each round; "
+        "loopback only"
     )
     for note in stack.notes:
         print(f"- note: {note}")
@@ -596,48 +623,58 @@ def report(
         print(f"| {kind.label} | `{kind.method} {kind.path}` | {kind.weight} % | {state} |")
     print(f"| floor | `{FLOOR.method} {FLOOR.path}` | separate scenario | measured |")
 
-    print("\n### Results\n")
-    print(
-        "| workers | scenario | req/s | p50 ms | p95 ms | p99 ms | errors (all rounds) "
-        "| req/s, every round |"
-    )
-    print("|---|---|---|---|---|---|---|---|")
+    print("\n### Results: median (min–max) of the rounds\n")
+    print("| workers | scenario | req/s | p50 ms | p95 ms | p99 ms | errors (all rounds) |")
+    print("|---|---|---|---|---|---|---|")
     for workers in WORKER_COUNTS:
         for scenario in ("floor", "mix"):
-            r = best(results, scenario, workers)
-            rounds = [x for x in results if x.scenario == scenario and x.workers == workers]
+            rounds = list(rounds_of(results, scenario, workers).values())
             errors = sum(x.errors for x in rounds)
-            every = ", ".join(f"{x.rps:.0f}" for x in rounds)
             print(
-                f"| {workers} | {scenario} | {r.rps:.0f} | {fmt(r.p50_ms)} | {fmt(r.p95_ms)} "
-                f"| {fmt(r.p99_ms)} | {errors} | {every} |"
+                f"| {workers} | {scenario} | {shown([x.rps for x in rounds])} "
+                f"| {shown([x.p50_ms for x in rounds], '.2f')} "
+                f"| {shown([x.p95_ms for x in rounds], '.2f')} "
+                f"| {shown([x.p99_ms for x in rounds], '.2f')} | {errors} |"
             )
 
-    print("\n### Mix as a ratio to the floor (same worker count, same run)\n")
+    print("\n### Mix as a ratio to the floor (same worker count, same round)\n")
     print("| workers | throughput mix/floor | p50 mix/floor | p95 mix/floor | p99 mix/floor |")
     print("|---|---|---|---|---|")
     for workers in WORKER_COUNTS:
-        f, m = best(results, "floor", workers), best(results, "mix", workers)
-        print(
-            f"| {workers} | {m.rps / f.rps:.3f} | {m.p50_ms / f.p50_ms:.2f} "
-            f"| {m.p95_ms / f.p95_ms:.2f} | {m.p99_ms / f.p99_ms:.2f} |"
-        )
+        mix, floor = ("mix", workers), ("floor", workers)
+        cells = [
+            shown(per_round_ratio(results, mix, floor, "rps"), ".3f"),
+            *(
+                shown(per_round_ratio(results, mix, floor, name), ".2f")
+                for name in ("p50_ms", "p95_ms", "p99_ms")
+            ),
+        ]
+        print(f"| {workers} | " + " | ".join(cells) + " |")
 
-    print("\n### Scaling from 1 to 2 worker processes\n")
+    print("\n### Scaling from 1 to 2 worker processes (2 workers / 1 worker, per round)\n")
+    print(
+        f"The machine has {os.cpu_count()} cores; its 1-minute load average was "
+        f"{extras['load_before']:.2f} before the run and {extras['load_after']:.2f} after.\n"
+    )
     print("| scenario | req/s, 1 worker | req/s, 2 workers | 2 workers / 1 worker |")
     print("|---|---|---|---|")
     for scenario in ("floor", "mix"):
-        one, two = best(results, scenario, 1), best(results, scenario, 2)
-        print(f"| {scenario} | {one.rps:.0f} | {two.rps:.0f} | {two.rps / one.rps:.2f} |")
+        one = [x.rps for x in rounds_of(results, scenario, 1).values()]
+        two = [x.rps for x in rounds_of(results, scenario, 2).values()]
+        scaling = per_round_ratio(results, (scenario, 2), (scenario, 1), "rps")
+        print(f"| {scenario} | {shown(one)} | {shown(two)} | {shown(scaling, '.2f')} |")
 
     print("\n### Every round\n")
-    print("| workers | scenario | round | requests | s | req/s | p50 ms | p99 ms | statuses |")
-    print("|---|---|---|---|---|---|---|---|---|")
+    print(
+        "| workers | scenario | round | requests | s | req/s | p50 ms | p99 ms "
+        "| load average (1 min) | statuses |"
+    )
+    print("|---|---|---|---|---|---|---|---|---|---|")
     for r in results:
         statuses = ", ".join(f"{code}: {n}" for code, n in sorted(r.statuses.items()))
         print(
             f"| {r.workers} | {r.scenario} | {r.round} | {r.requests} | {r.seconds:.1f} "
-            f"| {r.rps:.0f} | {fmt(r.p50_ms)} | {fmt(r.p99_ms)} | {statuses} |"
+            f"| {r.rps:.0f} | {fmt(r.p50_ms)} | {fmt(r.p99_ms)} | {r.load:.2f} | {statuses} |"
         )
 
     costs = extras.get("route_costs")
@@ -647,11 +684,14 @@ def report(
             f"\n### Each request alone ({extras['cost_repeats']} in a row on one connection, "
             "1 gunicorn worker, no other load from this test)\n"
         )
-        print("| request | median ms | best ms | median / floor median |")
+        print("| request | median ms | min–max ms | median / floor median |")
         print("|---|---|---|---|")
         for kind in [FLOOR, *kinds]:
-            median, fastest = costs[kind.name]
-            print(f"| {kind.label} | {median:.2f} | {fastest:.2f} | {median / floor_median:.1f} |")
+            median, fastest, slowest = costs[kind.name]
+            print(
+                f"| {kind.label} | {median:.2f} | {fastest:.2f}–{slowest:.2f} "
+                f"| {median / floor_median:.1f} |"
+            )
 
     counts = extras["demo_runs"]
     print(
@@ -727,16 +767,19 @@ def run(args) -> int:
         drain_demo_queue(args.drain)
         results: list[Result] = []
         for round_ in range(1, args.rounds + 1):
-            for workers in WORKER_COUNTS:
+            # Alternate which worker count goes first, so neither always meets a warmer machine.
+            order = WORKER_COUNTS if round_ % 2 else tuple(reversed(WORKER_COUNTS))
+            for workers in order:
                 for name, scenario_slots in (("floor", [FLOOR.name]), ("mix", slots)):
                     result = measure(
                         wrk, stack, name, workers, round_, scenario_slots, args.duration, auth
                     )
+                    result.load = os.getloadavg()[0]
                     results.append(result)
                     print(
                         f"  round {round_}, {workers} worker(s), {name}: {result.rps:.0f} req/s, "
                         f"p50 {result.p50_ms:.2f} ms, p99 {result.p99_ms:.2f} ms, "
-                        f"errors {result.errors}",
+                        f"errors {result.errors}, load average {result.load:.2f}",
                         flush=True,
                     )
                     if name == "mix":

@@ -87,7 +87,9 @@ def concept_context(concept: Concept) -> dict[str, Any]:
 
 
 @register_resolver("concept")
-def resolve_concept(key: str) -> ResolvedObject | None:
+def resolve_concept(key: str, *, with_context: bool = True) -> ResolvedObject | None:
+    """``with_context=False``: the concept without its context (no edges, page objects or
+    sources read), for a caller that needs only its title, version and revision."""
     parts = _split_path(key.partition(":")[2])
     if parts is None or parts[2]:
         return None
@@ -101,8 +103,9 @@ def resolve_concept(key: str) -> ResolvedObject | None:
         api_url=concept_api_path(concept),
         concept_key=concept.key,
         version=concept.content_hash,
-        context=concept_context(concept),
+        context=concept_context(concept) if with_context else {},
         public=concept.status == Concept.Status.PUBLISHED,
+        revision=concept.revision_hash,
     )
 
 
@@ -136,6 +139,7 @@ def resolve_section(key: str) -> ResolvedObject | None:
             "excerpt": _excerpt(section.section_prompt or section.body),
         },
         public=concept.status == Concept.Status.PUBLISHED,
+        revision=concept.revision_hash,
     )
 
 
@@ -177,6 +181,7 @@ def resolve_concept_object(key: str) -> ResolvedObject | None:
         version=obj.content_hash,
         context=context,
         public=concept.status == Concept.Status.PUBLISHED,
+        revision=concept.revision_hash,
     )
 
 

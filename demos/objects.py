@@ -91,6 +91,7 @@ def demo_state_resolve(key: str) -> ResolvedObject | None:
                 "url": reverse("demo-run-detail", kwargs={"run_id": run.pk}),
             },
         },
+        revision=obj.concept.revision_hash,
     )
 
 

@@ -24,6 +24,9 @@ class ResolvedObject:
     context: dict[str, Any] = field(default_factory=dict)
     # False for objects of an unpublished concept: only editors and reviewers may read them.
     public: bool = True
+    # The newest revision hash of the object's concept, when the resolver read it with the
+    # object (None: not read; look it up by the concept key).
+    revision: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -74,9 +77,13 @@ def object_resolve(key: str) -> ResolvedObject | None:
 
 def object_resolve_for(key: str, user) -> ResolvedObject | None:
     """object_resolve, as this user may see it: unpublished work only for editors and reviewers."""
+    return visible_to(object_resolve(key), user)
+
+
+def visible_to(resolved: ResolvedObject | None, user) -> ResolvedObject | None:
+    """The resolved object if this user may see it (None otherwise)."""
     from .roles import is_editor, is_reviewer
 
-    resolved = object_resolve(key)
     if resolved is None or resolved.public or is_editor(user) or is_reviewer(user):
         return resolved
     return None

@@ -145,8 +145,9 @@ class DraftDetailOutput(DraftOutput):
         return self.get_url(draft) + "handoff/"
 
 
-def _detail(draft: ResearchDraft, request) -> dict:
-    state = selectors.draft_anchor_state(draft=draft, user=request.user)
+def _detail(draft: ResearchDraft, request, **resolved) -> dict:
+    """The draft with its anchor state; `resolved=` the anchor a write has just resolved."""
+    state = selectors.draft_anchor_state(draft=draft, user=request.user, **resolved)
     for name, value in state.to_dict().items():
         setattr(draft, name, value)
     return DraftDetailOutput(draft, context={"request": request}).data
@@ -224,8 +225,15 @@ class DraftListApi(ResearchRoomApi):
         # Read back inside the write's transaction: a database lost before the answer is built
         # rolls the draft back, so a 503 never leaves a saved draft behind.
         with transaction.atomic():
-            draft = services.draft_create(owner=request.user, **data.validated_data)
-            body = _detail(draft, request)
+            # Resolved once, as this learner may see it: validation, the stored anchor, the
+            # prefilled evidence and the answer's anchor state all use this one object.
+            resolved = services.anchor_resolve(
+                key=data.validated_data["anchor"], user=request.user, with_context=False
+            )
+            draft = services.draft_create(
+                owner=request.user, resolved=resolved, **data.validated_data
+            )
+            body = _detail(draft, request, resolved=resolved)
         return Response(body, status=status.HTTP_201_CREATED)
 
 
@@ -270,8 +278,16 @@ class DraftDetailApi(ResearchRoomApi):
         draft = _owned_draft(request, draft_id)
         data = self.Input(data=request.data, partial=partial)
         data.is_valid(raise_exception=True)
-        draft = services.draft_update(draft=draft, **data.validated_data)
-        return Response(_detail(draft, request))
+        values = data.validated_data
+        if "anchor" not in values:
+            draft = services.draft_update(draft=draft, **values)
+            return Response(_detail(draft, request))
+        # Re-anchoring: the object is resolved once, for the write and for the answer.
+        resolved = services.anchor_resolve(
+            key=values["anchor"], user=request.user, with_context=False
+        )
+        draft = services.draft_update(draft=draft, resolved=resolved, **values)
+        return Response(_detail(draft, request, resolved=resolved))
 
     @extend_schema(responses={204: None}, summary="Delete a draft")
     def delete(self, request, draft_id):

@@ -107,16 +107,27 @@ def concept_of(resolved: ResolvedObject) -> ResolvedObject | None:
     return None
 
 
-def anchored_question(resolved: ResolvedObject) -> str:
-    """The question a draft takes when saved without one: its concept's anchored question."""
-    concept = concept_of(resolved)
+_UNSET: Any = object()
+
+
+def anchored_question(resolved: ResolvedObject, concept: ResolvedObject | None = _UNSET) -> str:
+    """The question a draft takes when saved without one: its concept's anchored question.
+
+    `concept` is concept_of(resolved) when the caller already has it."""
+    if concept is _UNSET:
+        concept = concept_of(resolved)
     return str((concept.context or {}).get("anchored_question") or "") if concept else ""
 
 
-def evidence_prefill(resolved: ResolvedObject) -> list[str]:
+def evidence_prefill(
+    resolved: ResolvedObject, concept: ResolvedObject | None = _UNSET
+) -> list[str]:
     """The page's "Evidence to inspect": the source ids of the anchored object and its concept
-    (a source anchor's own id first), then the page's three other items as it words them."""
-    concept = concept_of(resolved)
+    (a source anchor's own id first), then the page's three other items as it words them.
+
+    `concept` is concept_of(resolved) when the caller already has it."""
+    if concept is _UNSET:
+        concept = concept_of(resolved)
     sources = source_keys(dict(concept.context) if concept else {})
     if resolved.kind == "source":
         sources = [resolved.key.removeprefix("source:")]

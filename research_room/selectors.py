@@ -9,7 +9,13 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.db.models import Q, QuerySet
 
-from concepts.selectors import concept_diff_path, concept_revision_of_key, practice_hints_of
+from concepts.models import Concept, ConceptSource
+from concepts.selectors import (
+    concept_api_path,
+    concept_diff_path,
+    concept_revision_of_key,
+    practice_hints_of,
+)
 from learning_platform.objects import ResolvedObject, object_resolve, object_resolve_for
 
 from .annotations import collection_from_drafts
@@ -57,7 +63,43 @@ def draft_list_for_owner(
 
 
 def draft_get_for_owner(*, owner: AbstractBaseUser, draft_id: Any) -> ResearchDraft | None:
-    return ResearchDraft.objects.filter(owner=owner, pk=draft_id).first()
+    draft = ResearchDraft.objects.filter(owner=owner, pk=draft_id).first()
+    if draft is not None:
+        draft.owner = owner  # the row was found by its owner: no second query for the user
+    return draft
+
+
+def draft_prefill_concept(resolved: ResolvedObject) -> ResolvedObject | None:
+    """The parts of the anchored object's concept a new draft's prefill reads (its anchored
+    question and its source ids), as handoff.concept_of would give them: a concept resolved
+    with its context is its own, else the concept is read in two small queries instead of
+    resolved whole (edges and page objects, which the prefill never reads). None when there
+    is no concept."""
+    if resolved.kind == "concept" and "source_keys" in (resolved.context or {}):
+        return resolved  # resolved with its context: the parts are there already
+    if not resolved.concept_key:
+        return None
+    area, _, slug = resolved.concept_key.removeprefix("concept:").partition("/")
+    concept = (
+        Concept.objects.filter(area=area, slug=slug)
+        .only("id", "area", "slug", "title", "anchored_question")
+        .first()
+    )
+    if concept is None:
+        return None
+    source_keys = list(
+        ConceptSource.objects.filter(concept=concept)
+        .order_by("order", "id")
+        .values_list("source__key", flat=True)
+    )
+    return ResolvedObject(
+        key=concept.key,
+        kind="concept",
+        title=concept.title,
+        api_url=concept_api_path(concept),
+        concept_key=concept.key,
+        context={"anchored_question": concept.anchored_question, "source_keys": source_keys},
+    )
 
 
 @dataclass(frozen=True)
@@ -80,15 +122,27 @@ class AnchorState:
         }
 
 
-def draft_anchor_state(*, draft: ResearchDraft, user) -> AnchorState:
+_UNRESOLVED: Any = object()
+
+
+def draft_anchor_state(
+    *, draft: ResearchDraft, user, resolved: ResolvedObject | None = _UNRESOLVED
+) -> AnchorState:
     """Whether the anchored object is still the one the draft was written against, as the
-    draft's owner may see it: an object since unpublished no longer resolves for a learner."""
-    resolved = object_resolve_for(draft.anchor_key, user)
+    draft's owner may see it: an object since unpublished no longer resolves for a learner.
+
+    `resolved` is object_resolve_for(draft.anchor_key, user) when the caller has just resolved
+    it (a write that anchored the draft); otherwise it is resolved here."""
+    if resolved is _UNRESOLVED:
+        resolved = object_resolve_for(draft.anchor_key, user)
     current = resolved.version if resolved is not None else None
     changed = current != draft.anchor_version
     diff_url = None
     if changed and draft.anchor_revision and draft.anchor_concept_key:
-        now = concept_revision_of_key(draft.anchor_concept_key)
+        if resolved is not None and resolved.revision is not None:
+            now = resolved.revision
+        else:
+            now = concept_revision_of_key(draft.anchor_concept_key)
         if now and now != draft.anchor_revision:
             diff_url = concept_diff_path(
                 draft.anchor_concept_key,

@@ -9,8 +9,9 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from concepts.models import PracticeHint
+from concepts.objects import resolve_concept
 from concepts.selectors import concept_revision_of_key, practice_hints_of
-from learning_platform.objects import ResolvedObject, object_resolve_for
+from learning_platform.objects import ResolvedObject, object_resolve_for, visible_to
 
 from .annotations import AnnotationFileError, ParsedAnnotation, draft_uuid_from_id
 from .handoff import anchored_question, evidence_prefill, resolution_prefill
@@ -26,7 +27,7 @@ from .models import (
     PracticeProgress,
     ResearchDraft,
 )
-from .selectors import demo_state_identity
+from .selectors import demo_state_identity, draft_prefill_concept
 
 DRAFT_TEXT_FIELDS = ("question", "note", "next_action", "evidence", "resolution", "status")
 
@@ -38,9 +39,18 @@ class PracticeRuleError(Exception):
 # Drafts ---------------------------------------------------------------------------------------
 
 
-def anchor_resolve(*, key: str, user, field_name: str = "anchor") -> ResolvedObject:
-    """The object a draft anchors to, as its owner may see it (no unpublished work)."""
-    resolved = object_resolve_for(key, user)
+def anchor_resolve(
+    *, key: str, user, field_name: str = "anchor", with_context: bool = True
+) -> ResolvedObject:
+    """The object a draft anchors to, as its owner may see it (no unpublished work).
+
+    ``with_context=False`` may leave a concept's context out (its edges, page objects and
+    sources): what a draft stores of its anchor does not need it, and the prefill reads the
+    few parts it uses on its own (research_room.selectors.draft_prefill_concept)."""
+    if not with_context and key.startswith("concept:"):
+        resolved = visible_to(resolve_concept(key, with_context=False), user)
+    else:
+        resolved = object_resolve_for(key, user)
     if resolved is None:
         raise ValidationError({field_name: [f"No object has the key {key!r}."]})
     return resolved
@@ -93,10 +103,18 @@ def _anchor_fields(resolved: ResolvedObject) -> dict[str, str]:
         "anchor_title": resolved.title[:500],
         "anchor_url": resolved.api_url[:1000],
         "anchor_version": resolved.version[:128],
-        "anchor_revision": (
-            concept_revision_of_key(resolved.concept_key) if resolved.concept_key else ""
-        ),
+        "anchor_revision": anchor_revision(resolved),
     }
+
+
+def anchor_revision(resolved: ResolvedObject) -> str:
+    """The newest revision of the object's concept: read with the object when the resolver did,
+    else looked up by the concept key ("" for an object with no concept)."""
+    if not resolved.concept_key:
+        return ""
+    if resolved.revision is not None:
+        return resolved.revision
+    return concept_revision_of_key(resolved.concept_key)
 
 
 @transaction.atomic
@@ -114,10 +132,16 @@ def draft_create(
     resolved: ResolvedObject | None = None,
 ) -> ResearchDraft:
     """A draft anchored to an object that resolves; an omitted question is the concept's
-    anchored question, and omitted lists are filled from the object."""
+    anchored question, and omitted lists are filled from the object.
+
+    `resolved` is the anchor as anchor_resolve answered it for the owner, when the caller has
+    it already: the object is then not resolved again."""
     resolved = resolved or anchor_resolve(key=anchor, user=owner)
+    # The question and the evidence both come from the object's concept: read it once, and
+    # only the parts of it they use.
+    concept = draft_prefill_concept(resolved) if question is None or evidence is None else None
     if question is None:
-        question = anchored_question(resolved)
+        question = anchored_question(resolved, concept)
         if not question:
             raise ValidationError(
                 {
@@ -128,7 +152,7 @@ def draft_create(
                 }
             )
     if evidence is None:
-        evidence = evidence_prefill(resolved)
+        evidence = evidence_prefill(resolved, concept)
     if resolution is None:
         resolution = resolution_prefill()
     values = {
@@ -156,7 +180,8 @@ def draft_update(
     """Change a draft's texts; giving the anchor (even the same one) re-anchors it.
 
     Without an anchor the stored version is kept, so an edit never hides that the object has
-    changed since the draft was anchored.
+    changed since the draft was anchored. `resolved` is the anchor as anchor_resolve answered it
+    for the draft's owner, when the caller has it already.
     """
     unknown = set(values) - set(DRAFT_TEXT_FIELDS)
     if unknown:
@@ -414,9 +439,11 @@ def practice_outcome_reveal(
     if not kind or not isinstance(params, dict):
         raise ValidationError({"demo_state": [f"{demo_state.key} names no runnable demo."]})
     # Not inside a transaction of ours: the run request commits on its own, so a worker (or an
-    # eager task) can pick the run up at once, and the run is read back in its current state.
+    # eager task) can pick the run up at once, and the run is read back in its current state;
+    # a run that had already succeeded when the request read it cannot change, so it is not.
     run, _ = demo_run_request(kind=kind, params=params, user=owner)
-    run = type(run).objects.get(pk=run.pk)
+    if run.status != "succeeded":
+        run = type(run).objects.get(pk=run.pk)
     finished = run.status in ("succeeded", "failed")
     update = []
     if prediction.demo_run_id != run.id:

@@ -7,6 +7,7 @@ from rest_framework.throttling import ScopedRateThrottle
 from demos.catalogue import KINDS, PAGE_PI_REF
 from demos.models import DemoRun
 from demos.services import demo_run_execute
+from demos.tasks import demo_run_task
 
 from .factories import DemoRunFactory
 
@@ -289,3 +290,27 @@ def test_a_session_signed_in_learner_can_submit_a_run(learner, sent):
     client.force_login(learner)
     response = client.post(RUNS, data="{}", content_type="application/json")
     assert response.status_code == 202, response.content[:300]
+
+
+def test_a_cached_submission_answers_from_the_store_without_the_broker(
+    learner_client, sent, monkeypatch, django_assert_num_queries, django_capture_on_commit_callbacks
+):
+    """An identical submission whose run has succeeded is one read: no transaction, no
+    message, no broker connection even taken from the pool."""
+    with django_capture_on_commit_callbacks(execute=True):
+        first = learner_client.post(RUNS, {"beta": 0.5}, format="json").json()
+    demo_run_execute(run_id=first["id"])
+    sent.clear()
+
+    def no_broker(*args, **kwargs):
+        raise AssertionError("a cached submission took a broker connection")
+
+    monkeypatch.setattr(demo_run_task.app.pool, "acquire", no_broker)
+    with (
+        django_capture_on_commit_callbacks(execute=True) as callbacks,
+        django_assert_num_queries(1),
+    ):
+        response = learner_client.post(RUNS, {"beta": 0.5}, format="json")
+    assert response.status_code == 200 and response.json()["id"] == first["id"]
+    assert response.json()["status"] == "succeeded" and response.json()["result"]
+    assert callbacks == [] and sent == []

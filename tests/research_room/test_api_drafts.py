@@ -400,3 +400,52 @@ def test_the_fast_list_representation_matches_the_documented_serializer(learner,
     draft.refresh_from_db()
     request = rf.get(DRAFTS)
     assert draft_output(draft, request) == DraftOutput(draft, context={"request": request}).data
+
+
+# A write resolves its anchor once. In a test the view's transaction and the service's each
+# take a savepoint (SAVEPOINT and RELEASE: 4 queries; in production the outer one is the
+# transaction itself). A write reads a concept anchor without its context (1 query, the
+# anchored revision with it); a full resolution, as the answer's anchor state does when the
+# write did not resolve the anchor, reads 4 rows sets: the concept, its edges, its objects
+# and its sources.
+
+
+def test_creating_a_draft_resolves_its_anchor_once(learner_client, rlhf, django_assert_num_queries):
+    """4 savepoint queries, 1 for the concept, 2 for what the evidence prefill reads of it, 1
+    insert: no second resolution for the revision or the answer's anchor state."""
+    with django_assert_num_queries(8):
+        response = _create(learner_client)
+    assert response.status_code == 201
+    body = response.json()
+    assert body["anchor_changed"] is False
+    assert body["anchor_revision"] == rlhf.concept.revision_hash
+    assert body["evidence"][0].startswith("Source ids to inspect: christiano-2017")
+
+
+def test_creating_a_draft_on_an_object_resolves_its_concept_once(
+    learner_client, rlhf, django_assert_num_queries
+):
+    """An equation without a question: 1 query for the equation, 2 for the parts of its
+    concept the prefill reads (taken once for both the anchored question and the evidence),
+    4 savepoint queries, 1 insert."""
+    with django_assert_num_queries(8):
+        response = learner_client.post(DRAFTS, {"anchor": EQUATION}, format="json")
+    assert response.status_code == 201
+    assert response.json()["question"] == RLHF_QUESTION
+    assert response.json()["anchor_revision"] == rlhf.concept.revision_hash
+
+
+def test_updating_a_draft_resolves_its_anchor_once(learner_client, rlhf, django_assert_num_queries):
+    """Re-anchoring: the draft, 2 savepoint queries, 1 for the concept, the update. Without an
+    anchor: the draft, 2 savepoint queries, the update, and the answer's anchor state resolves
+    the concept in full (4)."""
+    url = f"{DRAFTS}{_create(learner_client).json()['id']}/"
+    with django_assert_num_queries(5):
+        response = learner_client.patch(url, {"anchor": CONCEPT, "note": "moved"}, format="json")
+    assert response.status_code == 200
+    assert response.json()["note"] == "moved"
+    assert response.json()["anchor_changed"] is False
+    with django_assert_num_queries(8):
+        response = learner_client.patch(url, {"note": "kept"}, format="json")
+    assert response.status_code == 200
+    assert response.json()["anchor_changed"] is False
