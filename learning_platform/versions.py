@@ -98,9 +98,12 @@ class VersionedWrites:
         try:
             with self.cursor() as cursor:
                 for name in names:
+                    # An upsert: `flush` (and a test's teardown) empties the table too.
                     cursor.execute(
-                        f"UPDATE {TABLE} SET token = %s, changed_us = %s WHERE name = %s",
-                        [uuid.uuid4().hex, now, name],
+                        f"INSERT INTO {TABLE} (name, token, changed_us) VALUES (%s, %s, %s) "
+                        "ON CONFLICT (name) DO UPDATE "
+                        "SET token = excluded.token, changed_us = excluded.changed_us",
+                        [name, uuid.uuid4().hex, now],
                     )
         finally:
             self._bumping = False
@@ -144,7 +147,9 @@ def current_versions() -> dict[str, tuple[str, float]]:
         default_connection.settle_versions()
     with default_connection.cursor() as cursor:
         cursor.execute(f"SELECT name, token, changed_us FROM {TABLE}")
-        return {name: (token, changed / 1e6) for name, token, changed in cursor.fetchall()}
+        found = {name: (token, changed / 1e6) for name, token, changed in cursor.fetchall()}
+    # A name without a row (the table was flushed) has a version too, until its next write.
+    return {name: found.get(name, ("", 0.0)) for name in NAMES} | found
 
 
 def bump_all(names: Iterable[str] = NAMES, connection=default_connection) -> None:
