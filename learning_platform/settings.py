@@ -104,8 +104,10 @@ TEMPLATES = [
 # Database -------------------------------------------------------------------------------------
 DATABASE_URL = os.environ.get("DATABASE_URL", f"sqlite:///{VAR_DIR / 'db.sqlite3'}")
 DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60)}
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
-    DATABASES["default"]["CONN_MAX_AGE"] = 0
+    # Connections are kept as on PostgreSQL: opening one (and its PRAGMAs) on every request
+    # cost a cached read more than the rest of it.
     DATABASES["default"]["OPTIONS"] = {
         # The web process and the worker write the same file: WAL lets readers proceed during a
         # write, and IMMEDIATE transactions take the write lock up front instead of failing on
@@ -117,7 +119,6 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # A file, not memory, so that a worker process started by a test sees the test database.
     DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test-db.sqlite3")}
 else:
-    DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
     DATABASES["default"].setdefault("OPTIONS", {})["connect_timeout"] = 5
 # Django's backends with one addition: a write to content replaces the version tokens that
 # cached answers are keyed by, in the same transaction (learning_platform.versions).
