@@ -22,7 +22,8 @@ pytestmark = pytest.mark.django_db
 
 
 def test_sql_badge_and_python_badge_agree(reviewer):
-    """The annotated badge (used to filter) and the computed one (used to show) never differ."""
+    """The stored badge (used to filter), the SQL expression it is written from and the
+    computed one (used to show) never differ."""
     concept = ConceptFactory()
     claims = [linked_claim(concept=concept, sources=1, witnesses=1) for _ in range(6)]
     record_review(claims[1], reviewer)
@@ -31,10 +32,12 @@ def test_sql_badge_and_python_badge_agree(reviewer):
     record_review(claims[4], reviewer, verdict="disputed")
     record_review(claims[5], reviewer)
     claim_update(claim=claims[5], text="changed")
-    annotated = list(claim_list(user=None, concept=concept.path).annotate(badge=badge_expression()))
+    annotated = list(
+        claim_list(user=None, concept=concept.path).annotate(computed=badge_expression())
+    )
     for claim in annotated:
         plain = Claim.objects.get(pk=claim.pk)
-        assert claim.badge == claim_badge(claim=plain)
+        assert claim.badge == claim.computed == claim_badge(claim=plain)
     assert [claim.badge for claim in annotated] == [
         Badge.UNREVIEWED,
         Badge.SUBSTANTIVELY_REVIEWED,
