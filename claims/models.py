@@ -17,6 +17,7 @@ Badges. A badge tells a learner how far to trust the claim *as written*:
 """
 
 import uuid
+from collections.abc import Callable
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -83,16 +84,17 @@ class Badge(models.TextChoices):
 class ClaimQuerySet(models.QuerySet):
     """Claims, with a count the selectors may state from the stored counts (ClaimCount).
 
-    ``with_count(n)`` makes ``count()`` answer ``n`` without a query for as long as the filters
-    stay the ones it was stated for: ordering, ``values_list`` or slicing keep it; any further
-    filter drops it and ``count()`` asks the database again.
+    ``with_count(counter)`` makes ``count()`` answer ``counter()`` (a cheaper count, e.g. of
+    the stored counts, called only when a count is asked for) instead of counting the claims,
+    for as long as the filters stay the ones it was stated for: ordering, ``values_list`` or
+    slicing keep it; any further filter drops it and ``count()`` counts the claims again.
     """
 
-    _stated_count = None  # (where clause the count was stated for, the count)
+    _stated_count = None  # (where clause the count was stated for, the counter)
 
-    def with_count(self, count: int) -> "ClaimQuerySet":
+    def with_count(self, counter: Callable[[], int]) -> "ClaimQuerySet":
         clone = self._chain()
-        clone._stated_count = (clone.query.where.clone(), count)
+        clone._stated_count = (clone.query.where.clone(), counter)
         return clone
 
     def _clone(self):
@@ -110,7 +112,7 @@ class ClaimQuerySet(models.QuerySet):
             and not self.query.distinct
             and self.query.where == stated[0]
         ):
-            return stated[1]
+            return stated[1]()
         return super().count()
 
 

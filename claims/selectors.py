@@ -238,7 +238,8 @@ def claim_list(
     status: str | None = None,
 ) -> QuerySet[Claim]:
     """The claims the user may see, filtered, in page order. Unless filtered by source, its
-    ``count()`` is read from the stored counts (one query over a few rows per concept)."""
+    ``count()`` is read from the stored counts (one query over a few rows per concept), and
+    nothing is read until the queryset is."""
     claims = claims_visible(user=user)
     counts = claim_counts_visible(user=user)
     if concept:
@@ -258,7 +259,7 @@ def claim_list(
     claims = claims.order_by("concept__area", "concept__slug", "order", "id")
     if source:
         return claims.filter(claim_sources__source__key=source.removeprefix("source:"))
-    return claims.with_count(_counted(counts))
+    return claims.with_count(lambda: _counted(counts))
 
 
 def claim_detail(*, user, claim_id: int, reviews: bool = True) -> Claim | None:
@@ -295,7 +296,7 @@ def review_queue(*, user) -> QuerySet[Claim]:
         .exclude(status=Claim.Status.RETIRED)
         .filter(badge__in=QUEUE_BADGES)
     )
-    return claims.with_count(_counted(counts))
+    return claims.with_count(lambda: _counted(counts))
 
 
 def claim_by_key(key: str) -> Claim | None:
