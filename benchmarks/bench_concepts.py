@@ -15,6 +15,7 @@ import io
 import os
 import random
 import shutil
+import statistics
 import sys
 import time
 from pathlib import Path
@@ -147,40 +148,49 @@ def main() -> None:
                 f"/api/v1/concepts/{area(mid)}/{mid}/learning-path/",
             ),
             (
-                f"learning path: {top} ({deep} steps)",
+                f"learning path: {top} ({deep} steps), page 1",
                 f"/api/v1/concepts/{area(top)}/{top}/learning-path/",
             ),
+            (
+                f"learning path: {top}, last page",
+                f"/api/v1/concepts/{area(top)}/{top}/learning-path/"
+                f"?offset={max(0, (deep - 1) // 200 * 200)}",
+            ),
+            (
+                f"learning path: {top}, ?limit=500",
+                f"/api/v1/concepts/{area(top)}/{top}/learning-path/?limit=500",
+            ),
         ]
-        best = {url: 0.0 for _, url in rows}
-        for _ in range(args.rounds):  # interleaved rounds, best of each: less noise
+        ratios = {url: [] for _, url in rows}
+        rates = {url: [] for _, url in rows}
+        for _ in range(args.rounds):  # interleaved rounds: each ratio against its own floor
+            measured = {url: measure(client, url, args.seconds) for _, url in rows}
             for _, url in rows:
-                best[url] = max(best[url], measure(client, url, args.seconds))
+                rates[url].append(measured[url])
+                ratios[url].append(measured[url] / measured[rows[0][1]])
         counts = {url: query_count(client, url) for _, url in rows}
 
-    floor = best[rows[0][1]]
     print()
     print(
         f"Catalogue: {n_concepts:,} concepts, {n_edges:,} prerequisite edges (acyclic), "
         f"plus {content}; SQLite at {DB_PATH.relative_to(ROOT)}; built in {built:.1f}s."
     )
     print(
-        f"Django test client, anonymous, best of {args.rounds} rounds x {args.seconds:g}s "
-        "per endpoint."
+        f"Django test client, anonymous, {args.rounds} interleaved rounds x {args.seconds:g}s "
+        "per endpoint: median (min-max) of the rounds."
     )
     print()
     header = (
-        f"{'endpoint':<46} {'req/s':>9} {'vs floor':>9} {'floor reqs':>11} "
+        f"{'endpoint':<46} {'req/s':>9} {'vs floor (min-max)':>22} {'floor reqs':>11} "
         f"{'queries':>8} {'bytes':>10}"
     )
     print(header)
     print("-" * len(header))
     for label, url in rows:
-        rps = best[url]
+        rps, ratio = statistics.median(rates[url]), statistics.median(ratios[url])
+        spread = f"{ratio:.3f} ({min(ratios[url]):.3f}-{max(ratios[url]):.3f})"
         queries, size = counts[url]
-        print(
-            f"{label:<46} {rps:>9.1f} {rps / floor:>9.3f} {floor / rps:>11.1f} "
-            f"{queries:>8} {size:>10,}"
-        )
+        print(f"{label:<46} {rps:>9.1f} {spread:>22} {1 / ratio:>11.1f} {queries:>8} {size:>10,}")
     print()
     print(
         "vs floor = throughput relative to the floor; floor reqs = floor requests that fit in "
