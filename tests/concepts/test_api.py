@@ -25,7 +25,7 @@ RLHF_URL = "/api/v1/concepts/alignment/rlhf/"
 # sources, snapshots, practice hints. Sections registered by other apps add their own constant
 # number on top.
 PAGE_QUERIES = 8
-PAGE_QUERIES_WITH_REGISTERED_SECTIONS = 17
+PAGE_QUERIES_WITH_REGISTERED_SECTIONS = 16
 LIST_QUERIES = 2  # count + page
 LEARNING_PATH_QUERIES = 3  # concept, ancestry edges, ancestry concepts
 
