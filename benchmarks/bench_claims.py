@@ -10,7 +10,10 @@ snapshots) and four witnesses, one claim in ten unreviewed and R×N reviews spre
 others as valid hash chains, signed into the review log, a fifth of the reviewed claims stale.
 Rows are bulk-inserted (no signals, no services): the fingerprints, chain hashes and signatures
 are computed here with the same functions the services use, the stored badges and counts are
-written by the services' own functions, and the run checks a sample before measuring.
+written by the services' own functions, and the run checks a sample before measuring. Then
+it runs ANALYZE, as a bulk load into SQLite should (PostgreSQL's autovacuum does it by itself):
+without statistics SQLite's planner sorts each concept's claims instead of walking the
+indexes (--no-analyze shows it).
 
 Requests go through Django's test client: the full middleware, authentication and rendering
 stack. The floor is a trivial DRF view returning {} on the same server (mounted by a urlconf
@@ -342,6 +345,12 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=1.0, help="per endpoint per round")
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--verify", action="store_true", help="time verify_reviews too")
+    parser.add_argument(
+        "--no-analyze",
+        dest="analyze",
+        action="store_false",
+        help="skip ANALYZE after the bulk load (SQLite then plans without statistics)",
+    )
     args = parser.parse_args()
     sizes = [int(size) for size in args.sizes.split(",")]
 
@@ -360,6 +369,11 @@ def main() -> None:
         content = load_content()
         registry = build_registry(size, int(size * args.reviews_per_claim))
         check_sample(registry)
+        if args.analyze:
+            from django.db import connection
+
+            with connection.cursor() as cursor:
+                cursor.execute("ANALYZE")
         registry.update(
             path=path,
             content=content,
