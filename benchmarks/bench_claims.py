@@ -1,32 +1,44 @@
-"""The claims registry against the framework's floor, with 10,000 claims and 100,000 reviews.
+"""The claims registry against the framework's floor at several sizes: is a read flat in them?
 
-    .venv/bin/python -m benchmarks.bench_claims [--claims N] [--reviews M] [--seconds S]
+    .venv/bin/python -m benchmarks.bench_claims [--sizes 100,10000,100000]
+        [--reviews-per-claim R] [--seconds S] [--rounds K] [--verify]
 
-Builds a throwaway SQLite database under var/bench-claims/ (LP_VAR_DIR, migrated from scratch),
-loads content/ (the RLHF page and its reviewed claim), then adds a synthetic registry: ten
-concepts of N/10 claims each, every claim with two sources (with snapshots) and four witnesses,
-one claim in ten unreviewed and M reviews spread over the others as valid hash chains, signed
-into the review log, a fifth of the reviewed claims stale. Rows are bulk-inserted (no signals, no
-services): the fingerprints, chain hashes and signatures are computed here with the same functions
-the services use, and the run checks a sample against the services before measuring.
+For each size N it builds a throwaway SQLite database under var/bench-claims/ (LP_VAR_DIR,
+migrated from scratch), loads content/ (the RLHF page and its reviewed claim), then adds a
+synthetic registry: ten concepts of N/10 claims each, every claim with two sources (with
+snapshots) and four witnesses, one claim in ten unreviewed and R×N reviews spread over the
+others as valid hash chains, signed into the review log, a fifth of the reviewed claims stale.
+Rows are bulk-inserted (no signals, no services): the fingerprints, chain hashes and signatures
+are computed here with the same functions the services use, the stored badges and counts are
+written by the services' own functions, and the run checks a sample before measuring. Then
+it runs ANALYZE, as a bulk load into SQLite should (PostgreSQL's autovacuum does it by itself):
+without statistics SQLite's planner sorts each concept's claims instead of walking the
+indexes (--no-analyze shows it).
 
 Requests go through Django's test client: the full middleware, authentication and rendering
 stack. The floor is a trivial DRF view returning {} on the same server (mounted by a urlconf
-defined here, not in production urls); the ratios say how many floor requests one request costs.
-The trail check (`manage.py verify_reviews`: chains, fingerprints, the log, every signature) is
-timed against hashing the same reviews in memory.
+defined here, not in production urls). Rounds are interleaved: each round measures every size
+in turn, and in each size the floor and then every endpoint, so a ratio compares requests made
+moments apart. A ratio is endpoint throughput / floor throughput in the same round and database;
+the table gives its median and min–max over the rounds (never the best of them), and the cost
+in floor requests (1 / median ratio). The flatness line divides the cost at the largest size by
+the cost at the smallest: 1.00 is perfectly flat, the target is at most 1.20.
+With --verify, `manage.py verify_reviews` over the largest registry (chains, fingerprints, the
+log, every signature, the stored badges and counts) is timed against hashing the same reviews
+in memory.
 """
 
 import argparse
 import datetime
 import os
 import shutil
+import statistics
 import sys
 import time
 from contextlib import contextmanager
 from pathlib import Path
 
-from benchmarks.harness import ROUNDS, SECONDS, floor_urlconf, interleaved, query_count, ratios
+from benchmarks.harness import floor_urlconf, measure, query_count
 
 ROOT = Path(__file__).resolve().parent.parent
 VAR = "var/bench-claims"
@@ -52,6 +64,17 @@ def setup_django() -> None:
 
     settings.DEBUG = False  # no query log on every request; counts are captured explicitly
     call_command("migrate", verbosity=0)
+
+
+def use_database(path: Path, *, migrate: bool = False) -> None:
+    """Point the default connection at another SQLite file (one per registry size)."""
+    from django.core.management import call_command
+    from django.db import connection
+
+    connection.close()
+    connection.settings_dict["NAME"] = str(path)
+    if migrate:
+        call_command("migrate", verbosity=0)
 
 
 def load_content() -> str:
@@ -208,6 +231,14 @@ def build_registry(n_claims: int, n_reviews: int) -> dict:
         ["fingerprint", "latest_review", "latest_review_fingerprint", "latest_review_verdict"],
         batch_size=2000,
     )
+    # The stored badges, queue times and counts, as the services write them.
+    from claims.badges import badge_expression, waiting_since_expression
+    from claims.services import claim_counts_refresh
+
+    Claim.objects.filter(concept__in=concepts).update(
+        badge=badge_expression(), waiting_since=waiting_since_expression()
+    )
+    claim_counts_refresh(concept_ids=[concept.pk for concept in concepts])
     return {
         "claims": len(claims),
         "reviews": len(reviews),
@@ -280,13 +311,48 @@ def time_chain_check() -> tuple[float, float, int]:
     return verify, hashing, len(rows)
 
 
+def endpoints(registry: dict, n_claims: int) -> list[tuple[str, str, bool | None]]:
+    sample, concept = registry["sample"], registry["concept"]
+    page_url = f"/api/v1/concepts/{concept.path}/"
+    return [
+        ("floor: DRF view returning {}", "/bench/floor/", None),
+        ("claim list (page 1 of all)", "/api/v1/claims/", None),
+        ("claim list ?badge=stale", "/api/v1/claims/?badge=stale", None),
+        ("claim list ?concept=bench/c03", f"/api/v1/claims/?concept={concept.path}", None),
+        ("review queue", "/api/v1/claims/review-queue/", None),
+        ("claim list, last page", f"/api/v1/claims/?page={-(-n_claims // 20)}", None),
+        ("claim detail", f"/api/v1/claims/{sample.pk}/", None),
+        ("claim-review.jsonld", f"/api/v1/claims/{sample.pk}/claim-review.jsonld", None),
+        ("concept page bench/c03 (N/10 claims)", page_url, True),
+        ("concept page bench/c03, no claims part", page_url, False),
+    ]
+
+
+def timed(client, url: str, flag, seconds: float, measure_or_count):
+    if flag is False:
+        with without_claims_section():
+            return measure_or_count(client, url, seconds)
+    return measure_or_count(client, url, seconds)
+
+
+FLAT_ROWS = ("claim list (page 1 of all)", "claim list ?badge=stale", "review queue")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--claims", type=int, default=10_000)
-    parser.add_argument("--reviews", type=int, default=100_000)
-    parser.add_argument("--seconds", type=float, default=SECONDS, help="per endpoint per round")
-    parser.add_argument("--rounds", type=int, default=ROUNDS)
+    parser.add_argument("--sizes", default="100,10000,100000", help="claims per registry")
+    parser.add_argument("--reviews-per-claim", type=float, default=1.0)
+    parser.add_argument("--seconds", type=float, default=1.0, help="per endpoint per round")
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--verify", action="store_true", help="time verify_reviews too")
+    parser.add_argument(
+        "--no-analyze",
+        dest="analyze",
+        action="store_false",
+        help="skip ANALYZE after the bulk load (SQLite then plans without statistics)",
+    )
     args = parser.parse_args()
+    sizes = [int(size) for size in args.sizes.split(",")]
 
     started = time.perf_counter()
     setup_django()
@@ -295,129 +361,100 @@ def main() -> None:
 
     from claims.models import Claim, ClaimReview
 
-    content = load_content()
-    registry = build_registry(args.claims, args.reviews)
-    check_sample(registry)
-    built = time.perf_counter() - started
-    n_claims, n_reviews = Claim.objects.count(), ClaimReview.objects.count()
+    built = {}
+    for size in sizes:
+        path = BENCH_DIR / f"bench-claims-{size}.sqlite3"
+        use_database(path, migrate=True)
+        t0 = time.perf_counter()
+        content = load_content()
+        registry = build_registry(size, int(size * args.reviews_per_claim))
+        check_sample(registry)
+        if args.analyze:
+            from django.db import connection
 
-    sample, concept = registry["sample"], registry["concept"]
-    page_url = f"/api/v1/concepts/{concept.path}/"
+            with connection.cursor() as cursor:
+                cursor.execute("ANALYZE")
+        registry.update(
+            path=path,
+            content=content,
+            n_claims=Claim.objects.count(),
+            n_reviews=ClaimReview.objects.count(),
+            seconds=time.perf_counter() - t0,
+        )
+        built[size] = registry
+        print(
+            f"built {registry['n_claims']:,} claims, {registry['n_reviews']:,} reviews "
+            f"({registry['stale']:,} stale) in {registry['seconds']:.0f}s",
+            flush=True,
+        )
+
     client = Client()
+    ratios: dict[tuple[int, str], list[float]] = {}
+    counts: dict[tuple[int, str], tuple[int, int]] = {}
     with override_settings(ROOT_URLCONF=floor_urlconf("bench_claims_urls")):
-        page_ok = client.get(page_url).status_code == 200
-        rows = [
-            ("floor: DRF view returning {}", "/bench/floor/", None),
-            ("claim list (page 1 of all)", "/api/v1/claims/", None),
-            ("claim list ?badge=stale", "/api/v1/claims/?badge=stale", None),
-            (
-                f"claim list ?concept={concept.path}",
-                f"/api/v1/claims/?concept={concept.path}",
-                None,
-            ),
-            ("claim list, last page", f"/api/v1/claims/?page={-(-n_claims // 20)}", None),
-            (
-                f"claim detail ({sample.reviews.count()} reviews)",
-                f"/api/v1/claims/{sample.pk}/",
-                None,
-            ),
-            ("review queue", "/api/v1/claims/review-queue/", None),
-            ("claim-review.jsonld", f"/api/v1/claims/{sample.pk}/claim-review.jsonld", None),
-        ]
-        if page_ok:
-            rows += [
-                (f"concept page {concept.path} ({args.claims // CONCEPTS} claims)", page_url, True),
-                (f"concept page {concept.path}, no claims part", page_url, False),
-            ]
+        for _ in range(args.rounds):
+            for size in sizes:
+                registry = built[size]
+                use_database(registry["path"])
+                rates = {}
+                for label, url, flag in endpoints(registry, registry["n_claims"]):
+                    rates[label] = timed(client, url, flag, args.seconds, measure)
+                floor = rates["floor: DRF view returning {}"]
+                for label, rate in rates.items():
+                    ratios.setdefault((size, label), []).append(rate / floor)
+        for size in sizes:
+            registry = built[size]
+            use_database(registry["path"])
+            for label, url, flag in endpoints(registry, registry["n_claims"]):
+                counts[(size, label)] = timed(
+                    client, url, flag, 0, lambda client, url, _: query_count(client, url)
+                )
 
-        def without_claims(url: str):
-            def get():
-                with without_claims_section():
-                    response = client.get(url)
-                if response.status_code != 200:
-                    raise SystemExit(f"GET {url} answered {response.status_code}")
-
-            return get
-
-        endpoints = {
-            (url, flag): without_claims(url) if flag is False else url for _, url, flag in rows
-        }
-        # Round-robin with the floor, median (min–max) of the rounds; ratios within each round.
-        rates = interleaved(client, endpoints, args.rounds, args.seconds)
-        vs_floor = ratios(rates, ("/bench/floor/", None))
-        counts = {}
-        for _, url, flag in rows:
-            if flag is False:
-                with without_claims_section():
-                    counts[(url, flag)] = query_count(client, url)
-            else:
-                counts[(url, flag)] = query_count(client, url)
-
-    section_rate = section_queries = None
-    if not page_ok:  # no concept endpoint: time the page section builder on its own
-        from django.db import connection
-        from django.test import RequestFactory
-        from django.test.utils import CaptureQueriesContext
-
-        from learning_platform.pages import page_sections
-
-        build = page_sections()["claims"]
-        request = RequestFactory().get("/")
-        from django.contrib.auth.models import AnonymousUser
-
-        request.user = AnonymousUser()
-        with CaptureQueriesContext(connection) as queries:
-            build(concept=concept, request=request)
-        section_queries = len(queries)
-        count, t0 = 0, time.perf_counter()
-        while time.perf_counter() - t0 < args.seconds:
-            build(concept=concept, request=request)
-            count += 1
-        section_rate = count / (time.perf_counter() - t0)
-
-    verify, hashing, hashed = time_chain_check()
-
-    floor = rates[("/bench/floor/", None)].median
     print()
     print(
-        f"Registry: {n_claims:,} claims ({registry['unreviewed']:,} unreviewed, "
-        f"{registry['stale']:,} stale), {n_reviews:,} reviews in hash chains, plus {content}; "
-        f"SQLite at {DB_PATH.relative_to(ROOT)}; built in {built:.1f}s."
+        f"Registries of {', '.join(f'{size:,}' for size in sizes)} claims "
+        f"({args.reviews_per_claim:g} reviews per claim), plus {built[sizes[0]]['content']}; "
+        f"SQLite under {BENCH_DIR.relative_to(ROOT)}."
     )
     print(
-        f"Django test client, anonymous, {args.rounds} interleaved rounds x {args.seconds:g}s "
-        "per endpoint: median (min–max) of the rounds, ratios taken within each round."
+        f"Django test client, anonymous; {args.rounds} interleaved rounds x {args.seconds:g}s "
+        "per endpoint; ratio = throughput / floor throughput, median (min-max) of the rounds."
     )
     print()
-    header = (
-        f"{'endpoint':<44} {'req/s':>22} {'vs floor':>24} {'floor reqs':>11} "
-        f"{'queries':>8} {'bytes':>9}"
+    header = f"{'endpoint':<40}" + "".join(
+        f" {f'{size:,} claims: ratio (min-max) floor reqs q':>44}" for size in sizes
     )
     print(header)
     print("-" * len(header))
-    for label, url, flag in rows:
-        rps, ratio = rates[(url, flag)], vs_floor[(url, flag)]
-        queries, size = counts[(url, flag)]
-        print(
-            f"{label:<44} {rps.format('.1f'):>22} {ratio.format('.3f'):>24} "
-            f"{1 / ratio.median:>11.1f} {queries:>8} {size:>9,}"
-        )
-    if section_rate is not None:
-        print(
-            f"{'claims page section (builder, no HTTP)':<44} {section_rate:>8.1f} "
-            f"{section_rate / floor:>9.3f} {floor / section_rate:>11.1f} {section_queries:>8}"
-        )
-        print("(the concept detail endpoint did not answer: the section builder was timed)")
+    for label, _, _ in endpoints(built[sizes[0]], built[sizes[0]]["n_claims"]):
+        cells = []
+        for size in sizes:
+            values = ratios[(size, label)]
+            median = statistics.median(values)
+            queries, _ = counts[(size, label)]
+            cells.append(
+                f"{median:.3f} ({min(values):.3f}-{max(values):.3f}) {1 / median:7.1f} {queries:>3}"
+            )
+        print(f"{label:<40}" + "".join(f" {cell:>44}" for cell in cells))
     print()
-    print(
-        "vs floor = throughput relative to the floor, per round; floor reqs = floor requests "
-        "that fit in the time of one request (from the median ratio). Query counts are per "
-        "request, whatever the data size."
-    )
-    print(
-        f"verify_reviews over {hashed:,} reviews: {verify:.2f}s, {verify / hashing:.2f}x the "
-        f"time of recomputing their hashes in memory ({hashing:.2f}s)."
-    )
+    small, large = sizes[0], sizes[-1]
+    for label in FLAT_ROWS:
+        cost_small = 1 / statistics.median(ratios[(small, label)])
+        cost_large = 1 / statistics.median(ratios[(large, label)])
+        spread = [1 / value for value in ratios[(large, label)]]
+        print(
+            f"flatness {label}: {cost_large:.1f} / {cost_small:.1f} floor requests at "
+            f"{large:,} / {small:,} claims = {cost_large / cost_small:.2f} "
+            f"(rounds at {large:,}: {min(spread):.1f}-{max(spread):.1f}; target <= 1.20)"
+        )
+
+    if args.verify:
+        use_database(built[large]["path"])
+        verify, hashing, hashed = time_chain_check()
+        print(
+            f"verify_reviews over {hashed:,} reviews: {verify:.2f}s, {verify / hashing:.2f}x the "
+            f"time of recomputing their hashes in memory ({hashing:.2f}s)."
+        )
     print(f"Total run: {time.perf_counter() - started:.0f}s")
 
 

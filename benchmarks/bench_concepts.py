@@ -149,8 +149,17 @@ def main() -> None:
                 f"/api/v1/concepts/{area(mid)}/{mid}/learning-path/",
             ),
             (
-                f"learning path: {top} ({deep} steps)",
+                f"learning path: {top} ({deep} steps), page 1",
                 f"/api/v1/concepts/{area(top)}/{top}/learning-path/",
+            ),
+            (
+                f"learning path: {top}, last page",
+                f"/api/v1/concepts/{area(top)}/{top}/learning-path/"
+                f"?offset={max(0, (deep - 1) // 200 * 200)}",
+            ),
+            (
+                f"learning path: {top}, ?limit=500",
+                f"/api/v1/concepts/{area(top)}/{top}/learning-path/?limit=500",
             ),
         ]
         rates = interleaved(client, {url: url for _, url in rows}, args.rounds, args.seconds)

@@ -228,9 +228,6 @@ class ClaimAdmin(admin.ModelAdmin):
         "latest_review_display",
     ]
 
-    def get_queryset(self, request):
-        return super().get_queryset(request).annotate(badge=selectors.badge_expression())
-
     def get_inlines(self, request, obj):
         return [ClaimSourceInline, ClaimWitnessInline, ReviewRecordInline, ReviewHistoryInline]
 

@@ -8,6 +8,8 @@ have signed (claims.signing):
 - the claim's row: its latest-review pointer (and the copies its badge reads) at the head of
   its chain, and its stored fingerprint equal to what its text, sources and witnesses hash to
   (and the stored copies of those inputs, the claim's and each review's, hashing to theirs);
+- the claim's stored badge and review-queue time equal to what its columns give, and each
+  concept's stored counts (claims by status and badge, substantive reviews) equal to a recount;
 - each review's author: the account it points to holds the reviewer identity it was hashed
   with (renaming the account changes neither; pointing the review at another account shows);
 - each review's verification: the one it points to belongs to its claim and still has the
@@ -27,9 +29,17 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from . import signing
+from .badges import badge_of, waiting_since_of
 from .chain import fingerprint_of_inputs, review_hash_of
-from .models import Claim, ClaimReview, ClaimVerification, ReviewCheckpoint, ReviewerIdentity
-from .services import claim_fingerprints_now
+from .models import (
+    Claim,
+    ClaimCount,
+    ClaimReview,
+    ClaimVerification,
+    ReviewCheckpoint,
+    ReviewerIdentity,
+)
+from .services import claim_counts_recount, claim_fingerprints_now
 
 CHECKPOINT_FIELDS = ("type", "size", "head", "issued_at", "key_id", "signature")
 
@@ -213,6 +223,15 @@ def _chain_check(context: _Context, claim: Claim, reviews: list[ClaimReview], fi
         (head.pk, head.fingerprint, head.verdict) if head else (None, "", "")
     ):
         add(claim.key, head_sequence, "the claim's latest review is not the head of its chain")
+    if claim.badge != badge_of(claim):
+        add(
+            claim.key,
+            head_sequence,
+            f"the claim's stored badge {claim.badge!r} is not the one its columns give "
+            f"({badge_of(claim)!r}): lists filtered by badge would show it wrongly",
+        )
+    elif claim.waiting_since != waiting_since_of(claim):
+        add(claim.key, head_sequence, "the claim's stored review-queue time is not its own")
     if claim.fingerprint != fingerprint:
         add(
             claim.key,
@@ -260,6 +279,10 @@ def _claims_check(context: _Context, chunk_size: int) -> None:
         "latest_review_id",
         "latest_review_fingerprint",
         "latest_review_verdict",
+        "badge",
+        "waiting_since",
+        "created_at",
+        "fingerprint_changed_at",
     )
     reviews = (
         ClaimReview.objects.order_by("claim_id", "sequence")
@@ -282,6 +305,38 @@ def _claims_check(context: _Context, chunk_size: int) -> None:
             _chain_check(context, claim, chain, fingerprints[claim.pk])
     for key, anchor in sorted(context.anchors.items()):
         context.report.add(key, int(anchor["sequence"]), "the claim is gone")
+
+
+def _counts_check(report: TrailReport) -> None:
+    """The stored counts (ClaimCount) against a recount of the claims and their reviews."""
+    from concepts.models import Concept
+
+    stored = {
+        (concept_id, status, badge): [claims, reviews]
+        for concept_id, status, badge, claims, reviews in ClaimCount.objects.values_list(
+            "concept_id", "status", "badge", "claims", "substantive_reviews"
+        )
+    }
+    recounted = claim_counts_recount()
+    wrong = sorted(
+        key for key in set(stored) | set(recounted) if stored.get(key) != recounted.get(key)
+    )
+    paths = {
+        pk: f"concept:{area}/{slug}"
+        for pk, area, slug in Concept.objects.filter(
+            pk__in={concept_id for concept_id, _, _ in wrong}
+        ).values_list("pk", "area", "slug")
+    }
+    for key in wrong:
+        concept_id, status, badge = key
+        held, actual = stored.get(key, [0, 0]), recounted.get(key, [0, 0])
+        report.add(
+            paths.get(concept_id, f"concept #{concept_id}"),
+            None,
+            f"its stored counts of {status} {badge} claims say {held[0]} claims and {held[1]} "
+            f"substantive reviews, a recount finds {actual[0]} and {actual[1]}: the concept "
+            "page's summary and the claim lists' totals would be wrong",
+        )
 
 
 # The log and its checkpoints ------------------------------------------------------------------
@@ -399,6 +454,7 @@ def review_trail_verify(
         anchors=dict(anchors or {}),
     )
     _claims_check(context, chunk_size)
+    _counts_check(report)
     checkpoints = _stored_checkpoints() + ([checkpoint] if checkpoint else [])
     heads = _log_check(report, {point.size for point in checkpoints}, chunk_size)
     for point in checkpoints:

@@ -17,6 +17,7 @@ Badges. A badge tells a learner how far to trust the claim *as written*:
 """
 
 import uuid
+from collections.abc import Callable
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -80,6 +81,41 @@ class Badge(models.TextChoices):
     DISPUTED = "disputed", "Disputed"
 
 
+class ClaimQuerySet(models.QuerySet):
+    """Claims, with a count the selectors may state from the stored counts (ClaimCount).
+
+    ``with_count(counter)`` makes ``count()`` answer ``counter()`` (a cheaper count, e.g. of
+    the stored counts, called only when a count is asked for) instead of counting the claims,
+    for as long as the filters stay the ones it was stated for: ordering, ``values_list`` or
+    slicing keep it; any further filter drops it and ``count()`` counts the claims again.
+    """
+
+    _stated_count = None  # (where clause the count was stated for, the counter)
+
+    def with_count(self, counter: Callable[[], int]) -> "ClaimQuerySet":
+        clone = self._chain()
+        clone._stated_count = (clone.query.where.clone(), counter)
+        return clone
+
+    def _clone(self):
+        clone = super()._clone()
+        clone._stated_count = self._stated_count
+        return clone
+
+    def count(self) -> int:
+        stated = self._stated_count
+        if (
+            stated is not None
+            and self._result_cache is None
+            and not self.query.is_sliced
+            and not self.query.combinator
+            and not self.query.distinct
+            and self.query.where == stated[0]
+        ):
+            return stated[1]()
+        return super().count()
+
+
 class Claim(models.Model):
     class Status(models.TextChoices):
         DRAFT = "draft", "draft"
@@ -135,8 +171,16 @@ class Claim(models.Model):
         editable=False,
         related_name="+",
     )
+    # Maintained by claims.services.claim_badges_sync from the columns above (the expressions are
+    # in claims.badges), so that lists filter and order by an index and never compute them.
+    badge = models.CharField(
+        max_length=30, choices=Badge.choices, default=Badge.UNREVIEWED, editable=False
+    )
+    waiting_since = models.DateTimeField(null=True, blank=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+
+    objects = ClaimQuerySet.as_manager()
 
     # Columns only the services write, each with a conditional update: saving an edited claim
     # from a stale copy must never roll them back.
@@ -149,12 +193,20 @@ class Claim(models.Model):
             "latest_review_fingerprint",
             "latest_review_verdict",
             "latest_verification",
+            "badge",
+            "waiting_since",
         }
     )
 
     class Meta:
         ordering = ["concept", "order", "id"]
-        indexes = [models.Index(fields=["concept", "order", "id"])]
+        # Lists walk concepts in (area, slug) order and each one's claims in (order, id) order,
+        # by badge when filtered; the review queue walks waiting_since: no read sorts claims.
+        indexes = [
+            models.Index(fields=["concept", "order", "id"]),
+            models.Index(fields=["concept", "badge", "order", "id"], name="claim_concept_badge"),
+            models.Index(fields=["waiting_since", "id"], name="claim_waiting_since_id"),
+        ]
 
     def __str__(self) -> str:
         return self.key
@@ -167,6 +219,13 @@ class Claim(models.Model):
                 if not field.primary_key and field.name not in self.DERIVED_FIELDS
             ]
         super().save(*args, **kwargs)
+
+    @classmethod
+    def from_db(cls, db, field_names, values):
+        claim = super().from_db(db, field_names, values)
+        # The concept whose stored counts include this claim, if it moves to another.
+        claim._loaded_concept_id = claim.__dict__.get("concept_id")
+        return claim
 
     @property
     def anchor(self) -> str:
@@ -358,6 +417,31 @@ class ClaimReview(AppendOnlyModel):
     def scope_text(self) -> str:
         """The scope as the page states it: "<covers> It does not certify <excludes>"."""
         return f"{self.scope_covers} It does not certify {self.scope_excludes}"
+
+
+class ClaimCount(models.Model):
+    """How many claims of a concept have a status and a badge, and how many substantive reviews
+    they have recorded: the concept page's summary and the claim lists' totals read these rows
+    instead of counting claims. Rewritten by claims.services.claim_counts_refresh in the
+    transaction of every write that changes a claim's status, badge or concept;
+    verify_reviews recounts them."""
+
+    concept = models.ForeignKey(Concept, on_delete=models.CASCADE, related_name="claim_counts")
+    status = models.CharField(max_length=20, choices=Claim.Status.choices)
+    badge = models.CharField(max_length=30, choices=Badge.choices)
+    claims = models.PositiveIntegerField(default=0)
+    substantive_reviews = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["concept", "status", "badge"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["concept", "status", "badge"], name="claimcount_unique"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.concept_id} {self.status} {self.badge}: {self.claims}"
 
 
 class ReviewerIdentity(models.Model):

@@ -1,28 +1,32 @@
 """Every read of the claims registry that the API, the admin and the concept page share.
 
 Each selector runs a fixed number of queries whatever the number of claims or reviews: the badge
-is a SQL expression over columns of the claim row (its fingerprint and its denormalised latest
-review), and claims_with_links reads a page's sources, witnesses and reviews in a query each.
+and the review-queue time are stored, indexed columns of the claim row (written by the
+services from its fingerprint and its denormalised latest review); the totals of lists and the
+concept page's summary are read from the stored counts (ClaimCount) instead of counting claims;
+claims_with_links reads a page's sources, witnesses and reviews in a query each.
 """
 
-from django.db.models import Case, CharField, Count, F, Q, QuerySet, Value, When
+from django.db.models import Q, QuerySet, Sum
 
 from concepts.models import Concept, ConceptRevision
 from concepts.selectors import concept_diff_path
 from learning_platform.objects import ResolvedObject
 from learning_platform.roles import is_editor, is_reviewer
 
+from .badges import QUEUE_BADGES, badge_expression, badge_of  # noqa: F401 (re-exported)
 from .chain import inputs_changed
-from .models import Badge, Claim, ClaimReview, ClaimSource, ClaimVerification, ClaimWitness
+from .models import (
+    Badge,
+    Claim,
+    ClaimCount,
+    ClaimReview,
+    ClaimSource,
+    ClaimVerification,
+    ClaimWitness,
+)
 
 V = ClaimReview.Verdict
-VERDICT_BADGE = {
-    V.SUBSTANTIVELY_REVIEWED: Badge.SUBSTANTIVELY_REVIEWED,
-    V.SOURCE_CHECKED: Badge.SOURCE_CHECKED,
-    V.NEEDS_CHANGES: Badge.DISPUTED,
-    V.DISPUTED: Badge.DISPUTED,
-}
-
 NEEDS_REVIEW_LINE = (
     "Claims without a substantive review badge still need exact source-support review."
 )
@@ -39,32 +43,14 @@ PAGE_CLAIMS_LIMIT = 50
 # Badges ---------------------------------------------------------------------------------------
 
 
-def badge_expression() -> Case:
-    """The badge as SQL, from the claim's own columns (no join)."""
-    current = Q(latest_review_fingerprint=F("fingerprint"))
-    return Case(
-        When(latest_review__isnull=True, then=Value(Badge.UNREVIEWED.value)),
-        *[
-            When(current & Q(latest_review_verdict=verdict), then=Value(badge.value))
-            for verdict, badge in VERDICT_BADGE.items()
-        ],
-        default=Value(Badge.STALE.value),
-        output_field=CharField(),
-    )
-
-
 def review_is_stale(*, review: ClaimReview, claim: Claim) -> bool:
     return review.fingerprint != claim.fingerprint
 
 
 def claim_badge(*, claim: Claim) -> str:
-    """The badge computed in Python from the claim's columns; agrees with badge_expression()."""
-    if claim.latest_review_id is None:
-        return Badge.UNREVIEWED.value
-    if claim.latest_review_fingerprint != claim.fingerprint:
-        return Badge.STALE.value
-    verdict = VERDICT_BADGE.get(claim.latest_review_verdict)
-    return verdict.value if verdict else Badge.STALE.value
+    """The badge computed in Python from the claim's columns; agrees with badge_expression()
+    and so with the stored ``badge`` (verify_reviews checks that it does)."""
+    return badge_of(claim)
 
 
 def claim_stale_reasons(*, claim: Claim) -> list[dict]:
@@ -93,12 +79,30 @@ def claim_stale_reasons(*, claim: Claim) -> list[dict]:
 # Claims ---------------------------------------------------------------------------------------
 
 
-def claims_visible(*, user) -> QuerySet[Claim]:
-    """Editors and reviewers see every claim; others the live claims of published concepts."""
+def claims_visible(*, user, join: bool = True) -> QuerySet[Claim]:
+    """Editors and reviewers see every claim; others the live claims of published concepts.
+
+    ``join=False`` states the same rule with the published concepts as a subquery instead of a
+    join, which lets a read ordered by a claim column walk that column's index."""
     claims = Claim.objects.all()
     if is_editor(user) or is_reviewer(user):
         return claims
+    if not join:
+        published = Concept.objects.filter(status=Concept.Status.PUBLISHED).values("pk")
+        return claims.filter(concept_id__in=published, status__in=Claim.LIVE_STATUSES)
     return claims.filter(concept__status=Concept.Status.PUBLISHED, status__in=Claim.LIVE_STATUSES)
+
+
+def claim_counts_visible(*, user) -> QuerySet[ClaimCount]:
+    """The stored counts of the claims claims_visible shows the user, by the same rules."""
+    counts = ClaimCount.objects.all()
+    if is_editor(user) or is_reviewer(user):
+        return counts
+    return counts.filter(concept__status=Concept.Status.PUBLISHED, status__in=Claim.LIVE_STATUSES)
+
+
+def _counted(counts: QuerySet[ClaimCount]) -> int:
+    return counts.aggregate(total=Sum("claims"))["total"] or 0
 
 
 def claims_with_links(claims: QuerySet[Claim] | list[int], *, reviews: bool = False) -> list[Claim]:
@@ -233,17 +237,29 @@ def claim_list(
     source: str | None = None,
     status: str | None = None,
 ) -> QuerySet[Claim]:
+    """The claims the user may see, filtered, in page order. Unless filtered by source, its
+    ``count()`` is read from the stored counts (one query over a few rows per concept), and
+    nothing is read until the queryset is."""
     claims = claims_visible(user=user)
+    counts = claim_counts_visible(user=user)
     if concept:
         condition = concept_filter(concept)
-        claims = claims.filter(condition) if condition is not None else claims.none()
+        if condition is None:
+            return claims.none()
+        claims = claims.filter(condition)
+        path = concept.removeprefix("concept:")
+        area, _, slug = path.partition("/")
+        counts = counts.filter(concept__area=area, concept__slug=slug)
     if badge:
-        claims = claims.annotate(badge=badge_expression()).filter(badge=badge)
-    if source:
-        claims = claims.filter(claim_sources__source__key=source.removeprefix("source:"))
+        claims = claims.filter(badge=badge)
+        counts = counts.filter(badge=badge)
     if status:
         claims = claims.filter(status=status)
-    return claims.order_by("concept__area", "concept__slug", "order", "id")
+        counts = counts.filter(status=status)
+    claims = claims.order_by("concept__area", "concept__slug", "order", "id")
+    if source:
+        return claims.filter(claim_sources__source__key=source.removeprefix("source:"))
+    return claims.with_count(lambda: _counted(counts))
 
 
 def claim_detail(*, user, claim_id: int, reviews: bool = True) -> Claim | None:
@@ -265,21 +281,22 @@ def review_list(*, claim: Claim) -> QuerySet[ClaimReview]:
 def review_queue(*, user) -> QuerySet[Claim]:
     """Claims waiting for a review (unreviewed or stale), longest-waiting first.
 
-    An unreviewed claim has waited since it was created; a stale one since its content changed.
+    An unreviewed claim has waited since it was created; a stale one since its content changed
+    (the stored ``waiting_since``, NULL for the others). Its count is read from the stored
+    counts.
     """
     claims = (
-        claims_visible(user=user)
+        claims_visible(user=user, join=False)
         .exclude(status=Claim.Status.RETIRED)
-        .annotate(badge=badge_expression())
-        .filter(badge__in=[Badge.UNREVIEWED, Badge.STALE])
-        .annotate(
-            waiting_since=Case(
-                When(latest_review__isnull=True, then=F("created_at")),
-                default=F("fingerprint_changed_at"),
-            )
-        )
+        .filter(waiting_since__isnull=False)  # stored only for unreviewed and stale claims
+        .order_by("waiting_since", "id")
     )
-    return claims.order_by("waiting_since", "id")
+    counts = (
+        claim_counts_visible(user=user)
+        .exclude(status=Claim.Status.RETIRED)
+        .filter(badge__in=QUEUE_BADGES)
+    )
+    return claims.with_count(lambda: _counted(counts))
 
 
 def claim_by_key(key: str) -> Claim | None:
@@ -370,19 +387,16 @@ def _page_item(claim: Claim) -> dict:
     return item
 
 
-def concept_claims_summary(*, claims: QuerySet[Claim]) -> dict:
-    """Counts over all the given claims in two queries, however many there are."""
-    counts = claims.annotate(badge=badge_expression()).aggregate(
-        total=Count("id"),
-        substantive=Count("id", filter=Q(badge=Badge.SUBSTANTIVELY_REVIEWED)),
-        stale=Count("id", filter=Q(badge=Badge.STALE)),
-        unreviewed=Count("id", filter=Q(badge=Badge.UNREVIEWED)),
-        disputed=Count("id", filter=Q(badge=Badge.DISPUTED)),
-    )
-    recorded = ClaimReview.objects.filter(
-        claim__in=claims.values("pk"), verdict=V.SUBSTANTIVELY_REVIEWED
-    ).count()
-    total, substantive = counts["total"], counts["substantive"]
+def concept_claims_summary(*, counts: QuerySet[ClaimCount]) -> dict:
+    """The summary from the stored counts of the concept's claims: one query over a few rows,
+    however many claims there are."""
+    by_badge: dict[str, int] = {}
+    total = recorded = 0
+    for badge, claims, reviews in counts.values_list("badge", "claims", "substantive_reviews"):
+        by_badge[badge] = by_badge.get(badge, 0) + claims
+        total += claims
+        recorded += reviews
+    substantive = by_badge.get(Badge.SUBSTANTIVELY_REVIEWED, 0)
     lacking = total - substantive
     return {
         "claims": total,
@@ -391,9 +405,9 @@ def concept_claims_summary(*, claims: QuerySet[Claim]) -> dict:
         "claims_with_current_substantive_review": substantive,
         "substantive_share": round(substantive / total, 4) if total else None,
         "substantive_share_text": f"{substantive}/{total}",
-        "stale": counts["stale"],
-        "unreviewed": counts["unreviewed"],
-        "disputed": counts["disputed"],
+        "stale": by_badge.get(Badge.STALE, 0),
+        "unreviewed": by_badge.get(Badge.UNREVIEWED, 0),
+        "disputed": by_badge.get(Badge.DISPUTED, 0),
         "needs_review_line": NEEDS_REVIEW_LINE if lacking else None,
     }
 
@@ -401,7 +415,11 @@ def concept_claims_summary(*, claims: QuerySet[Claim]) -> dict:
 def concept_page_claims(*, concept: Concept, user) -> dict:
     """The Claim Review panel of a concept page: a summary line and the claims with badges."""
     claims = claims_visible(user=user).filter(concept=concept).exclude(status=Claim.Status.RETIRED)
-    summary = concept_claims_summary(claims=claims)
+    summary = concept_claims_summary(
+        counts=claim_counts_visible(user=user)
+        .filter(concept=concept)
+        .exclude(status=Claim.Status.RETIRED)
+    )
     shown = claims_with_links(
         claims.select_related("concept").order_by("order", "id")[:PAGE_CLAIMS_LIMIT]
     )

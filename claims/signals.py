@@ -2,7 +2,8 @@
 
 A claim's fingerprint covers its text, its sources (key, locator, current snapshot hash) and its
 witnesses (key and content). Any save or delete that touches one of those, through the admin,
-the content loader or a service, refreshes the fingerprints of the claims concerned.
+the content loader or a service, refreshes the fingerprints of the claims concerned, their
+stored badges and their concepts' stored counts.
 """
 
 from django.db.models.signals import post_delete, post_save
@@ -10,12 +11,21 @@ from django.db.models.signals import post_delete, post_save
 from concepts.models import Concept, ConceptObject, Source, SourceSnapshot
 
 from .models import Claim, ClaimSource, ClaimWitness
-from .services import claim_fingerprint_refresh
+from .services import claim_counts_refresh, claim_fingerprint_refresh
 
 
 def _claim_saved(sender, instance: Claim, raw: bool = False, **kwargs) -> None:
     if not raw:
+        # Refreshing the fingerprint also stores the badge and recounts the concept.
         claim_fingerprint_refresh(claim_ids=[instance.pk])
+        moved_from = getattr(instance, "_loaded_concept_id", None)
+        if moved_from is not None and moved_from != instance.concept_id:
+            claim_counts_refresh(concept_ids=[moved_from])
+        instance._loaded_concept_id = instance.concept_id
+
+
+def _claim_deleted(sender, instance: Claim, **kwargs) -> None:
+    claim_counts_refresh(concept_ids=[instance.concept_id])
 
 
 def _link_changed(sender, instance, raw: bool = False, **kwargs) -> None:
@@ -56,6 +66,7 @@ def _concept_changed(sender, instance: Concept, raw: bool = False, created=False
 
 def connect() -> None:
     post_save.connect(_claim_saved, sender=Claim, dispatch_uid="claims.claim_saved")
+    post_delete.connect(_claim_deleted, sender=Claim, dispatch_uid="claims.claim_deleted")
     for model in (ClaimSource, ClaimWitness):
         for signal in (post_save, post_delete):
             signal.connect(

@@ -24,6 +24,7 @@ from rest_framework.views import APIView
 
 from learning_platform.caching import versioned_read
 from learning_platform.pages import page_sections
+from learning_platform.pagination import LimitOffsetInput, limit_offset, limit_offset_links
 from learning_platform.permissions import IsEditor
 
 from .embeds import embed_expand, embedded_objects
@@ -40,7 +41,7 @@ from .selectors import (
     concept_by_path,
     concept_diff_path,
     concept_get,
-    concept_learning_path,
+    concept_learning_path_page,
     concept_list,
     concept_page,
     concept_ref,
@@ -404,22 +405,44 @@ class ConceptLearningPathApi(APIView):
             api_path = serializers.CharField()
 
         concept = ConceptRefOutput()
-        count = serializers.IntegerField()
+        count = serializers.IntegerField(help_text="All the steps, on every page.")
+        next = serializers.URLField(allow_null=True, help_text="The next page, absolute.")
+        previous = serializers.URLField(allow_null=True, help_text="The previous page.")
         steps = Step(many=True)
 
     @extend_schema(
-        responses={200: Output, 404: OpenApiResponse(description="No such concept")},
+        parameters=[LimitOffsetInput],
+        responses={
+            200: Output,
+            400: OpenApiResponse(description="A bad limit or offset (the field is named)"),
+            404: OpenApiResponse(description="No such concept"),
+        },
         summary="Every transitive prerequisite in a valid study order (prerequisites first)",
+        description=(
+            f"Paginated: `?limit=` steps ({LimitOffsetInput.DEFAULT_LIMIT} by default, at most "
+            f"{LimitOffsetInput.MAX_LIMIT}; a larger limit is refused with 400) from `?offset=` "
+            "(0 by default). `count` is the number of steps in the whole path; `next` and "
+            "`previous` link the neighbouring pages (null at either end). Step numbers count "
+            "from the start of the whole path."
+        ),
     )
     @versioned_read("concepts")
     def get(self, request, area: str, slug: str):
+        limit, offset = limit_offset(request)
         concept = concept_get(user=request.user, area=area, slug=slug)
         if concept is None:
             raise NotFound(f"No concept {area}/{slug}.")
-        steps = concept_learning_path(concept=concept, user=request.user)
+        count, steps = concept_learning_path_page(
+            concept=concept, user=request.user, limit=limit, offset=offset
+        )
         # The steps are plain values already; the serializer documents them.
         return Response(
-            {"concept": concept_ref(concept, request), "count": len(steps), "steps": steps}
+            {
+                "concept": concept_ref(concept, request),
+                "count": count,
+                **limit_offset_links(request, count=count, limit=limit, offset=offset),
+                "steps": steps,
+            }
         )
 
 

@@ -420,11 +420,19 @@ def _ancestry_sql() -> str:
 
 
 def concept_learning_path(*, concept: Concept, user) -> list[dict[str, Any]]:
-    """Every transitive prerequisite of ``concept`` the user may see, prerequisites first:
-    two queries.
+    """Every step of concept_learning_path_page, in one list."""
+    return concept_learning_path_page(concept=concept, user=user)[1]
 
-    One recursive query loads the edges inside the ancestry, another the concepts in it; the
-    walk is done in Python, so the query count does not grow with the depth of the graph.
+
+def concept_learning_path_page(
+    *, concept: Concept, user, limit: int | None = None, offset: int = 0
+) -> tuple[int, list[dict[str, Any]]]:
+    """(count, steps): of every transitive prerequisite of ``concept`` the user may see,
+    prerequisites first, the ``limit`` steps from ``offset`` (all with no limit). Two queries.
+
+    One recursive query loads the edges inside the ancestry, another the concepts in it as
+    value rows; the walk is done in Python, so the query count does not grow with the depth of
+    the graph. The whole order is computed from ids; only the steps asked for are built.
     A concept the user may not see is left out, and a step that required it requires what
     it required in turn (its nearest visible prerequisites), so the order stays valid.
     """
@@ -440,18 +448,20 @@ def concept_learning_path(*, concept: Concept, user) -> list[dict[str, Any]]:
         )
         edges = cursor.fetchall()
     if not edges:
-        return []
+        return 0, []
     requires = requires_map(edges)
     order = study_order(requires, concept.pk)
     fields = ("id", "area", "slug", "title", "summary", "status", "difficulty")
     rows = Concept.objects.filter(
         pk__in=RawSQL(f"{ancestry} SELECT id FROM anc", [concept.pk])
     ).values_list(*fields)
-    by_id = {row[0]: dict(zip(fields, row, strict=True)) for row in rows}
+    by_id = {row[0]: row for row in rows}
     sees_all = concept_sees_unpublished(user)
-    visible = {
-        pk for pk, row in by_id.items() if sees_all or row["status"] == Concept.Status.PUBLISHED
-    }
+    published = Concept.Status.PUBLISHED
+    visible = {pk for pk, row in by_id.items() if sees_all or row[5] == published}
+    steps_in_order = [pk for pk in order if pk in visible]
+    end = len(steps_in_order) if limit is None else offset + limit
+    page = steps_in_order[offset:end]
     # Prerequisites come first in `order`, so each hidden concept's nearest visible
     # prerequisites are known before anything that requires it is reached.
     nearest: dict[int, list[int]] = {}
@@ -465,23 +475,23 @@ def concept_learning_path(*, concept: Concept, user) -> list[dict[str, Any]]:
     # resolving the same URL pattern.
     base = reverse("concept-list")
     steps = []
-    for step, pk in enumerate((pk for pk in order if pk in visible), start=1):
-        row = by_id[pk]
-        path = f"{row['area']}/{row['slug']}"
+    for step, pk in enumerate(page, start=offset + 1):
+        _, area, slug, title, summary, status, difficulty = by_id[pk]
+        path = f"{area}/{slug}"
         steps.append(
             {
                 "step": step,
                 "key": f"concept:{path}",
                 "path": path,
-                "title": row["title"],
-                "summary": row["summary"],
-                "status": row["status"],
-                "difficulty": row["difficulty"],
-                "requires": [f"concept:{by_id[p]['area']}/{by_id[p]['slug']}" for p in nearest[pk]],
+                "title": title,
+                "summary": summary,
+                "status": status,
+                "difficulty": difficulty,
+                "requires": [f"concept:{by_id[p][1]}/{by_id[p][2]}" for p in nearest[pk]],
                 "api_path": f"{base}{path}/",
             }
         )
-    return steps
+    return len(steps_in_order), steps
 
 
 # Sources --------------------------------------------------------------------------------------

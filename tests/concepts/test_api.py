@@ -25,7 +25,7 @@ RLHF_URL = "/api/v1/concepts/alignment/rlhf/"
 # sections, objects, edges (before and next), related, sources, snapshots, practice hints.
 # Sections registered by other apps add their own constant number on top.
 PAGE_QUERIES = 9
-PAGE_QUERIES_WITH_REGISTERED_SECTIONS = 18
+PAGE_QUERIES_WITH_REGISTERED_SECTIONS = 17
 LIST_QUERIES = 3  # versions, count, page
 LEARNING_PATH_QUERIES = 4  # versions, concept, ancestry edges, ancestry concepts
 

@@ -20,7 +20,12 @@ from django.utils import timezone
 from claims import signing
 from claims.chain import canonical_json, review_hash_of
 from claims.models import Claim, ClaimReview, ClaimVerification, ReviewerIdentity
-from claims.services import claim_update, claim_verification_record
+from claims.services import (
+    claim_badges_sync,
+    claim_counts_refresh,
+    claim_update,
+    claim_verification_record,
+)
 from learning_platform.roles import REVIEWERS
 from tests.claims.factories import linked_claim, record_review
 
@@ -91,12 +96,14 @@ def checkpoint_file(tmp_path, name: str, *, record: bool = False):
 
 
 def repoint(claim: Claim, review: ClaimReview) -> None:
-    """Move the claim's head pointer (and the badge's copies) to ``review``, in the ORM."""
+    """Move the claim's head pointer (and the badge's copies) to ``review``, in the ORM, and
+    rewrite the stored badge and counts to match, as a careful tamperer would."""
     Claim.objects.filter(pk=claim.pk).update(
         latest_review=review,
         latest_review_fingerprint=review.fingerprint,
         latest_review_verdict=review.verdict,
     )
+    claim_badges_sync(claim_ids=[claim.pk])
 
 
 def forge(trail, *, sign_with=None, in_log: bool = True) -> ClaimReview:
@@ -250,6 +257,7 @@ def _cut_newest(trail, tamper) -> ClaimReview:
     newest = trail["reviews"][second.pk][-1]
     repoint(second, trail["reviews"][second.pk][-2])
     tamper("DELETE FROM claims_claimreview WHERE id = %s", [newest.pk])
+    claim_counts_refresh(concept_ids=[second.concept_id])  # the stored counts follow the cut
     return newest
 
 
@@ -313,6 +321,7 @@ def test_a_replayed_old_checkpoint(trail, tamper, tmp_path):
     newest = ClaimReview.objects.get(log_index=7)
     repoint(trail["claims"][0], trail["reviews"][trail["claims"][0].pk][-1])
     tamper("DELETE FROM claims_claimreview WHERE id = %s", [newest.pk])
+    claim_counts_refresh(concept_ids=[trail["claims"][0].concept_id])
     assert "fewer than the 7" in problems(against=str(newer))
     passes(against=str(older))
     message = problems(against=str(older), not_before=fetched)
