@@ -23,7 +23,6 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from learning_platform.caching import versioned_read
-from learning_platform.pages import page_sections
 from learning_platform.pagination import LimitOffsetInput, limit_offset, limit_offset_links
 from learning_platform.permissions import IsEditor
 
@@ -379,12 +378,12 @@ class ConceptDetailApi(APIView):
 
 
 def concept_payload(*, concept: Concept, request) -> dict:
-    """The detail response: what the API serves and what the admin preview shows."""
-    page = concept_page(concept=concept, user=request.user, request=request)
-    data = dict(ConceptDetailApi.Output(page).data)
-    for name in page_sections():
-        data[name] = page[name]
-    return data
+    """The detail response: what the API serves and what the admin preview shows.
+
+    `concept_page` builds JSON-ready values already, in the shape `ConceptDetailApi.Output`
+    documents (tests/concepts/test_api.py holds the two equal on every page of content/), so
+    the page is served as built rather than copied field by field through the serializer."""
+    return concept_page(concept=concept, user=request.user, request=request)
 
 
 class ConceptLearningPathApi(APIView):

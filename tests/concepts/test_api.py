@@ -568,3 +568,28 @@ def test_source_404s(anon_client):
     assert missing.status_code == 404
     assert missing.json()["detail"] == "no-snapshot has no snapshot."
     assert anon_client.get("/api/v1/sources/none/snapshot/").status_code == 404
+
+
+def test_every_served_page_is_exactly_what_its_schema_serializer_describes(anon_client):
+    """The page is served as built; its documented serializer, applied to it, changes nothing:
+    no field the schema names is missing or reshaped, on any page of content/."""
+    import json
+
+    from django.core.management import call_command
+    from django.test import RequestFactory
+
+    from concepts.api import ConceptDetailApi
+    from concepts.selectors import concept_page
+    from learning_platform.pages import page_sections
+
+    call_command("load_content", "content", verbosity=0)
+    request = RequestFactory().get("/")
+    request.user = anon_client.get("/api/v1/").wsgi_request.user
+    for concept in Concept.objects.all():
+        page = concept_page(concept=concept, user=request.user, request=request)
+        described = dict(ConceptDetailApi.Output(page).data)
+        for name in page_sections():
+            described[name] = page[name]
+        assert json.loads(json.dumps(described)) == json.loads(json.dumps(page)), concept.key
+        served = anon_client.get(f"/api/v1/concepts/{concept.path}/", HTTP_HOST="testserver")
+        assert served.json() == json.loads(json.dumps(page)), concept.key
