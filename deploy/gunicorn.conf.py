@@ -2,8 +2,9 @@
 
 gthread workers: a connection is read by one of a worker's threads, so a slow client holds a
 thread, never the whole process, and the worker's heartbeat (``timeout``) keeps beating while
-its threads wait. WEB_CONCURRENCY workers × GUNICORN_THREADS threads clients can be slow at
-once; in front of more, put a buffering proxy (nginx) that hands over whole requests.
+its threads wait. Connections are not spread evenly over workers, so fewer than
+GUNICORN_THREADS slow clients at once are safe whatever the spread; in front of more, put a
+buffering proxy (nginx) that hands over whole requests.
 """
 
 import os
