@@ -37,14 +37,17 @@ def test_a_flood_of_expensive_runs_does_not_make_another_learners_small_run_wait
     broker = f"sqlite:///{tmp_path / 'broker.sqlite3'}"
     worker = CeleryWorker(
         broker, concurrency=1, name="fair", extra_env={"LP_VAR_DIR": str(tmp_path)}
-    ).start()
+    )
+    with publishing_to(broker, {"polling_interval": 0.05}):
+        # Submitted before the worker starts, so none of the three can finish in between.
+        flood = [learner_client.post(FIT, page_loop(seed), format="json") for seed in range(8)]
+        statuses = [response.status_code for response in flood]
+        assert statuses == [202] * 3 + [429] * 5, statuses
+        assert all(response.json()["queue"] == EXPENSIVE_QUEUE for response in flood[:3])
+        assert all(int(response["Retry-After"]) >= 1 for response in flood[3:])
+    worker.start()
     try:
         with publishing_to(broker, {"polling_interval": 0.05}):
-            flood = [learner_client.post(FIT, page_loop(seed), format="json") for seed in range(8)]
-            statuses = [response.status_code for response in flood]
-            assert statuses == [202] * 3 + [429] * 5, statuses
-            assert all(response.json()["queue"] == EXPENSIVE_QUEUE for response in flood[:3])
-            assert all(int(response["Retry-After"]) >= 1 for response in flood[3:])
             wait_until(
                 lambda: DemoRun.objects.filter(status=Status.RUNNING).exists(),
                 30,
