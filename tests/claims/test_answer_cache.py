@@ -11,16 +11,10 @@ from tests.concepts.factories import ConceptFactory
 
 from .factories import linked_claim, record_review
 from .test_admin import change_url, form_data
+from .test_api import LIST, QUEUE, detail
 from .test_content import load, tree  # noqa: F401 - `tree` is a fixture used below
 
 pytestmark = pytest.mark.django_db
-
-LIST = "/api/v1/claims/"
-QUEUE = "/api/v1/claims/review-queue/"
-
-
-def detail(claim) -> str:
-    return f"/api/v1/claims/{claim.pk}/"
 
 
 def jsonld(claim) -> str:
