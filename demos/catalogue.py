@@ -551,10 +551,17 @@ def _canonical_reward_fit(
     return values
 
 
-def _fit(params: dict[str, Any]) -> tuple[witnesses.RewardFit, dict[str, Any]]:
+def _fit(
+    params: dict[str, Any], progress: Progress | None = None
+) -> tuple[witnesses.RewardFit, dict[str, Any]]:
     pairs, counts = _fit_arrays(params)
     fit = witnesses.fit_reward_model(
-        pairs, params["K"], counts=counts, l2=params["l2"], method=params["method"]
+        pairs,
+        params["K"],
+        counts=counts,
+        l2=params["l2"],
+        method=params["method"],
+        progress=progress,
     )
     probabilities = witnesses.preference_probabilities(fit.rewards, pairs)
     diagnostics = fit.to_dict()
@@ -581,7 +588,7 @@ def _pair_summary(probabilities: np.ndarray, counts: np.ndarray | None = None) -
 
 
 def _compute_reward_fit(params: dict[str, Any], progress: Progress) -> dict[str, Any]:
-    fit, details = _fit(params)
+    fit, details = _fit(params, progress)
     return {"rewards": fit.rewards.tolist(), **details}
 
 
@@ -681,16 +688,20 @@ def _canonical_kl_policy(
     return values
 
 
+# The share of a kl-policy run's progress its reward fit stands for.
+KL_POLICY_FIT_SHARE = 0.9
+
+
 def _compute_kl_policy(params: dict[str, Any], progress: Progress) -> dict[str, Any]:
     result: dict[str, Any] = {}
     if params.get("rewards") is not None:
         learned = np.asarray(params["rewards"], dtype=np.float64)
         result.update({"fit": None, "pair_probabilities": None})
     else:
-        fit, details = _fit(params)
+        # The fit is nearly all of the work; the policy and its sweep are closed forms.
+        fit, details = _fit(params, witnesses.progress_part(progress, 0.0, KL_POLICY_FIT_SHARE))
         learned = fit.rewards
         result.update(details)
-        progress(0.5)
     pi_ref, beta, shift = params["pi_ref"], params["beta"], params["shift"]
     result["learned_rewards"] = learned.tolist()
     if params["proxy_gap"]:

@@ -167,6 +167,7 @@ def compute_reinforce_bandit(params: dict[str, Any], progress: Progress) -> dict
         learning_rate=params["learning_rate"],
         seed=params["seed"],
         runs=params["runs"],
+        progress=progress,
     )
 
 
@@ -185,6 +186,7 @@ def compute_ppo_clip(params: dict[str, Any], progress: Progress) -> dict[str, An
         epsilon=params["epsilon"],
         learning_rate=params["learning_rate"],
         epochs=params["epochs"],
+        progress=progress,
     )
 
 

@@ -69,7 +69,7 @@ def canonical_bradley_terry(values: dict[str, Any], given: set[str], errors) -> 
 
 def compute_bradley_terry(params: dict[str, Any], progress) -> dict[str, Any]:
     report = witnesses.bradley_terry_report(
-        np.asarray(params["wins"], dtype=np.float64), method=params["method"]
+        np.asarray(params["wins"], dtype=np.float64), method=params["method"], progress=progress
     )
     return {"wins": params["wins"], **report}
 
@@ -99,7 +99,7 @@ def canonical_dpo(values: dict[str, Any], given: set[str], errors) -> dict[str, 
 def compute_dpo(params: dict[str, Any], progress) -> dict[str, Any]:
     pairs = np.asarray(params["pairs"], dtype=np.int64)
     report = witnesses.dpo_report(
-        pairs, params["K"], params["pi_ref"], params["beta"], l2=params["l2"]
+        pairs, params["K"], params["pi_ref"], params["beta"], l2=params["l2"], progress=progress
     )
     return {"pairs": params["pairs"], **report}
 
@@ -172,7 +172,7 @@ def compute_overoptimization(params: dict[str, Any], progress) -> dict[str, Any]
     else:
         grid = {"ns": witnesses.n_grid(params["n_max"], params["points"])}
     curve = witnesses.overoptimization_curve(
-        proxy, gold, params["pi_ref"], optimizer=params["optimizer"], **grid
+        proxy, gold, params["pi_ref"], optimizer=params["optimizer"], progress=progress, **grid
     )
     return {
         "gold_reward": gold.tolist(),

@@ -118,6 +118,7 @@ from .preferences import (
     reward_gap,
     sigmoid,
 )
+from .progress import PROGRESS_REPORTS, Progress, ProgressReport, progress_part
 
 # Bump whenever any witness's numbers could change: demo runs are cached under it.
 WITNESS_CODE_VERSION = "2"
@@ -140,12 +141,15 @@ __all__ = [
     "PAGE_LR",
     "PAGE_STEPS",
     "PROBABILITY_SUM_TOL",
+    "PROGRESS_REPORTS",
     "SHIFT_TOL",
     "WITNESS_CODE_VERSION",
     "BradleyTerryFit",
     "DPOFit",
     "LogisticFit",
     "NoMaximumLikelihoodError",
+    "Progress",
+    "ProgressReport",
     "RewardFit",
     "WitnessInputError",
     "bandit_expected_reward",
@@ -194,6 +198,7 @@ __all__ = [
     "ppo_report",
     "ppo_surrogates",
     "preference_probabilities",
+    "progress_part",
     "proxy_rewards",
     "reinforce_expected_estimate",
     "reinforce_optimal_baseline",

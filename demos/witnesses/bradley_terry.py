@@ -40,6 +40,13 @@ from .errors import (
     check_int,
 )
 from .preferences import _frozen, check_ford_condition, fit_reward_model, sigmoid
+from .progress import (
+    Progress,
+    ProgressReport,
+    convergence_fraction,
+    progress_part,
+    progress_report,
+)
 
 BT_METHODS = ("mm", "newton")
 # A win matrix holds K² counts: 50 items is 2,500 numbers in a request.
@@ -117,12 +124,18 @@ def log_likelihood(scores: np.ndarray, wins: np.ndarray) -> float:
 
 
 def fit_bradley_terry(
-    wins: object, *, method: str = "mm", tol: float = RESIDUAL_TOL, max_iter: int = MM_MAX_ITER
+    wins: object,
+    *,
+    method: str = "mm",
+    tol: float = RESIDUAL_TOL,
+    max_iter: int = MM_MAX_ITER,
+    progress: Progress | None = None,
 ) -> BradleyTerryFit:
     """The maximum-likelihood scores for a win matrix, by ``mm`` or ``newton``.
 
     Raises NoMaximumLikelihoodError when Ford's condition fails: then some group of items
     could be pushed apart from the rest forever while the likelihood keeps rising.
+    ``progress`` (optional) hears how far the fit has come towards its tolerance.
     """
     matrix = check_wins(wins)
     if not isinstance(method, str) or method not in BT_METHODS:
@@ -134,11 +147,14 @@ def fit_bradley_terry(
     threshold = tol * max(1.0, float(observed.max()))
     if method == "newton":
         counts = matrix[edges[:, 0], edges[:, 1]].astype(np.int64)
-        fit = fit_reward_model(edges, k, counts=counts, l2=0.0, method="newton")
+        fit = fit_reward_model(edges, k, counts=counts, l2=0.0, method="newton", progress=progress)
         scores = np.asarray(fit.rewards, dtype=np.float64)
         iterations = fit.iterations
     else:
-        scores, iterations = _mm(matrix, observed, threshold, max_iter)
+        report = progress_report(progress)
+        scores, iterations = _mm(matrix, observed, threshold, max_iter, report)
+        if report is not None:
+            report(1.0)
     residual = float(np.max(np.abs(expected_wins(scores, matrix) - observed)))
     return BradleyTerryFit(
         scores=_frozen(scores),
@@ -149,11 +165,18 @@ def fit_bradley_terry(
     )
 
 
-def bradley_terry_report(wins: object, *, method: str = "mm") -> dict[str, Any]:
-    """The fit by ``method``, checked against the other method, JSON-ready."""
+def bradley_terry_report(
+    wins: object, *, method: str = "mm", progress: Progress | None = None
+) -> dict[str, Any]:
+    """The fit by ``method``, checked against the other method, JSON-ready. ``progress``
+    (optional) hears both fits, the first over [0, 0.5] and the check over [0.5, 1]."""
     matrix = check_wins(wins)
-    fit = fit_bradley_terry(matrix, method=method)
-    other = fit_bradley_terry(matrix, method="newton" if method == "mm" else "mm")
+    fit = fit_bradley_terry(matrix, method=method, progress=progress_part(progress, 0.0, 0.5))
+    other = fit_bradley_terry(
+        matrix,
+        method="newton" if method == "mm" else "mm",
+        progress=progress_part(progress, 0.5, 1.0),
+    )
     observed = matrix.sum(axis=1)
     games = matrix + matrix.T
     with np.errstate(invalid="ignore", divide="ignore"):
@@ -190,7 +213,11 @@ def bradley_terry_report(wins: object, *, method: str = "mm") -> dict[str, Any]:
 
 
 def _mm(
-    wins: np.ndarray, observed: np.ndarray, threshold: float, max_iter: int
+    wins: np.ndarray,
+    observed: np.ndarray,
+    threshold: float,
+    max_iter: int,
+    report: ProgressReport | None = None,
 ) -> tuple[np.ndarray, int]:
     """Hunter's update γ_i ← W_i / Σ_j n_ij/(γ_i + γ_j), carried out on s = log γ.
 
@@ -203,11 +230,15 @@ def _mm(
     scores = np.zeros(wins.shape[0])
     expected = _expected(scores, games)
     iterations = 0
-    while iterations < max_iter and np.max(np.abs(expected - observed)) > threshold:
+    residual = initial = float(np.max(np.abs(expected - observed)))
+    while iterations < max_iter and residual > threshold:
         iterations += 1
         scores = scores + log_observed - np.log(expected)
         scores -= scores.mean()
         expected = _expected(scores, games)
+        residual = float(np.max(np.abs(expected - observed)))
+        if report is not None:
+            report(convergence_fraction(initial, residual, threshold, iterations, max_iter))
     return scores, iterations
 
 

@@ -45,6 +45,7 @@ from .preferences import (
     fit_reward_model,
     sigmoid,
 )
+from .progress import Progress, progress_part, progress_report
 
 DPO_TOL = 1e-12
 DPO_MAX_ITER = 50
@@ -94,11 +95,13 @@ def dpo_fit(
     l2: float = 0.0,
     tol: float = DPO_TOL,
     max_iter: int = DPO_MAX_ITER,
+    progress: Progress | None = None,
 ) -> DPOFit:
     """Minimise the DPO loss over tabular policies, starting from π = π_ref.
 
     With l2 = 0 the pairs must satisfy Ford's condition: otherwise the loss keeps falling as
     the policy piles onto a candidate that never loses, and NoMaximumLikelihoodError says so.
+    ``progress`` (optional) hears Newton's progress towards the tolerance.
     """
     ref = check_distribution("pi_ref", pi_ref, shape=None, strictly_positive=True)
     if ref.ndim != 1 or ref.shape[0] != K:
@@ -127,7 +130,10 @@ def dpo_fit(
         threshold=threshold,
         max_iter=max_iter,
         direction=direction,
+        report=progress_report(progress),
     )
+    if progress is not None:
+        progress(1.0)
     return DPOFit(
         log_policy=_frozen(_log_softmax(theta)),
         iterations=iterations,
@@ -138,11 +144,20 @@ def dpo_fit(
 
 
 def dpo_report(
-    pairs: np.ndarray, K: int, pi_ref: np.ndarray, beta: float, *, l2: float = 0.0
+    pairs: np.ndarray,
+    K: int,
+    pi_ref: np.ndarray,
+    beta: float,
+    *,
+    l2: float = 0.0,
+    progress: Progress | None = None,
 ) -> dict[str, Any]:
-    """DPO in one stage against RLHF in two (reward model, then π*), on the same pairs."""
-    fit = dpo_fit(pairs, K, pi_ref, beta, l2=l2)
-    reward_model = fit_reward_model(pairs, K, l2=l2, method="newton")
+    """DPO in one stage against RLHF in two (reward model, then π*), on the same pairs.
+    ``progress`` (optional) hears the DPO fit over [0, 0.5] and the reward model's after."""
+    fit = dpo_fit(pairs, K, pi_ref, beta, l2=l2, progress=progress_part(progress, 0.0, 0.5))
+    reward_model = fit_reward_model(
+        pairs, K, l2=l2, method="newton", progress=progress_part(progress, 0.5, 1.0)
+    )
     rewards = np.asarray(reward_model.rewards)
     log_ref = np.log(np.asarray(pi_ref, dtype=np.float64))
     log_rlhf = log_kl_regularized_policy(rewards, pi_ref, beta)

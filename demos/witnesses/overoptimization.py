@@ -36,6 +36,7 @@ from .errors import (
     check_rewards,
 )
 from .policy import _solve
+from .progress import Progress, progress_report
 
 OPTIMIZERS = ("kl-regularized", "best-of-n")
 MAX_N = 1_000_000
@@ -77,12 +78,14 @@ def overoptimization_curve(
     optimizer: str = "kl-regularized",
     betas: Sequence[float] | np.ndarray | None = None,
     ns: Sequence[int] | np.ndarray | None = None,
+    progress: Progress | None = None,
 ) -> dict[str, Any]:
     """Expected proxy and gold reward against KL from π_ref as the pressure grows.
 
     ``kl-regularized`` takes ``betas`` (visited from the largest to the smallest),
     ``best-of-n`` takes ``ns`` (from the smallest to the largest). Rows are in order of
     growing pressure; ``gold_peak`` is the row of highest expected gold reward.
+    ``progress`` (optional) hears the share of the best-of-n points computed.
     """
     r = check_rewards("proxy", proxy)
     g = check_rewards("gold", gold)
@@ -97,7 +100,13 @@ def overoptimization_curve(
     elif optimizer == "best-of-n":
         grid = _ns(ns)
         normalised = ref / ref.sum()
-        pi = np.stack([_best_of_n(r, normalised, int(n)) for n in grid])
+        report = progress_report(progress)
+        policies = []
+        for index, n in enumerate(grid.tolist()):
+            policies.append(_best_of_n(r, normalised, int(n)))
+            if report is not None:
+                report((index + 1) / grid.size)
+        pi = np.stack(policies)
         kl = np.array([_kl(row, normalised) for row in pi])
         pressure = [{"n": int(n), "kl_bound": best_of_n_kl_bound(int(n))} for n in grid]
     else:

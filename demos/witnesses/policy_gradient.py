@@ -35,6 +35,7 @@ from .errors import (
     check_positive,
     check_real,
 )
+from .progress import Progress, ProgressReport, progress_report
 
 MAX_ARMS = 50
 MAX_SAMPLES = 200_000
@@ -103,8 +104,11 @@ def reinforce_report(
     learning_rate: float,
     seed: int,
     runs: int,
+    progress: Progress | None = None,
 ) -> dict[str, Any]:
-    """Exact and sampled gradients and variances for each baseline, and two training runs."""
+    """Exact and sampled gradients and variances for each baseline, and two training runs.
+
+    ``progress`` (optional) hears the share of the training steps done."""
     theta, mu = _check_bandit(logits, mean_rewards)
     sigma = check_non_negative("noise", noise)
     n = check_int("samples", samples, minimum=2, maximum=MAX_SAMPLES)
@@ -158,7 +162,7 @@ def reinforce_report(
         "seed": seed,
         "estimates": estimates,
         "variance_ratio_none_to_optimal": none / best if best > 0 else None,
-        "training": _train(theta, mu, sigma, steps, rate, seed, runs),
+        "training": _train(theta, mu, sigma, steps, rate, seed, runs, progress_report(progress)),
     }
 
 
@@ -225,6 +229,7 @@ def _train(
     rate: float,
     seed: int,
     runs: int,
+    report: ProgressReport | None = None,
 ) -> dict[str, dict[str, Any]]:
     """``runs`` independent learners per baseline, one pull each per step,
     θ ← θ + rate·(r − b)(e_a − π), with b = 0 and with b = the mean of the run's past rewards.
@@ -254,6 +259,8 @@ def _train(
         total += reward
         pi = _policies(thetas)
         values[step + 1] = pi @ mu
+        if report is not None:
+            report((step + 1) / steps)
     shown = np.unique(np.linspace(0, steps, min(CURVE_POINTS, steps + 1)).round().astype(int))
     best = int(np.argmax(mu))
     results = {}

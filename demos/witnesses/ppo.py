@@ -29,6 +29,7 @@ from typing import Any
 import numpy as np
 
 from .errors import WitnessInputError, check_float_array, check_int, check_positive
+from .progress import Progress, ProgressReport, progress_report
 
 MAX_ARMS = 50
 MAX_EPOCHS = 1_000
@@ -76,8 +77,11 @@ def ppo_report(
     epsilon: float,
     learning_rate: float,
     epochs: int,
+    progress: Progress | None = None,
 ) -> dict[str, Any]:
-    """Gradient ascent from π_old on L^CLIP and on L^CPI, step by step, with the checks."""
+    """Gradient ascent from π_old on L^CLIP and on L^CPI, step by step, with the checks.
+
+    ``progress`` (optional) hears the share of the epochs of both ascents done."""
     mu = _check_rewards(mean_rewards)
     old = _check_logits("old_logits", old_logits, mu)
     eps = _check_epsilon(epsilon)
@@ -90,8 +94,18 @@ def ppo_report(
     start = _surrogates(log_old, log_old, advantages, eps)
     policy_gradient = old_pi * (mu - value)
     runs = {
-        name: _ascend(old, log_old, mu, advantages, eps, rate, epochs, clipped=name == "clipped")
-        for name in ("clipped", "unclipped")
+        name: _ascend(
+            old,
+            log_old,
+            mu,
+            advantages,
+            eps,
+            rate,
+            epochs,
+            clipped=name == "clipped",
+            report=progress_report(progress, start=0.5 * index, stop=0.5 * (index + 1)),
+        )
+        for index, name in enumerate(("clipped", "unclipped"))
     }
     positive = clipped_term(TERM_GRID, 1.0, eps)
     negative = clipped_term(TERM_GRID, -1.0, eps)
@@ -186,6 +200,7 @@ def _ascend(
     epochs: int,
     *,
     clipped: bool,
+    report: ProgressReport | None = None,
 ) -> dict[str, Any]:
     theta = old.copy()
     shown = set(np.linspace(0, epochs, min(HISTORY_POINTS, epochs + 1)).round().astype(int))
@@ -210,6 +225,8 @@ def _ascend(
                     "active_terms": int(state["active"].sum()),
                 }
             )
+        if report is not None:
+            report(epoch / epochs)
         if epoch == epochs:
             break
         theta = theta + rate * state["gradient_clip" if clipped else "gradient_cpi"]

@@ -58,6 +58,7 @@ from .errors import (
     check_positive,
     check_rewards,
 )
+from .progress import Progress, ProgressReport, convergence_fraction, progress_report
 
 PAGE_STEPS = 800
 PAGE_LR = 0.3
@@ -173,6 +174,7 @@ def fit_reward_model(
     solver: str = "auto",
     steps: int = PAGE_STEPS,
     lr: float = PAGE_LR,
+    progress: Progress | None = None,
 ) -> RewardFit:
     """Fit mean-zero Bradley–Terry rewards to (winner, loser) pairs over K candidates.
 
@@ -186,6 +188,8 @@ def fit_reward_model(
     as another name for ``"page"``. Either way ``converged`` means
     ‖∇F‖ <= tol·max(‖∇F(0)‖, 1/N). With l2 = 0 the pairs must satisfy Ford's condition,
     or NoMaximumLikelihoodError names the candidates whose rewards would run off.
+    ``progress`` (optional) is called with the fraction done: steps, or Newton's progress
+    towards the tolerance.
     """
     k = check_int("K", K, minimum=2)
     l2 = check_non_negative("l2", l2)
@@ -204,13 +208,15 @@ def fit_reward_model(
         lr = check_positive("lr", lr)
         if multiplicity is not None:
             winners, losers = np.repeat(winners, multiplicity), np.repeat(losers, multiplicity)
-        return _fit_page(problem, winners, losers, steps=steps, lr=lr, tol=tol)
+        report = progress_report(progress)
+        return _fit_page(problem, winners, losers, steps=steps, lr=lr, tol=tol, report=report)
     max_iter = check_int("max_iter", max_iter, minimum=1)
     if not isinstance(solver, str) or solver not in LINEAR_SOLVERS:
         raise WitnessInputError("solver", f"must be one of {LINEAR_SOLVERS}, got {solver!r}")
     if solver == "auto":
         solver = "dense" if k <= DENSE_MAX_K else "cg"
-    return _fit_newton(problem, tol=tol, max_iter=max_iter, solver=solver)
+    report = progress_report(progress)
+    return _fit_newton(problem, tol=tol, max_iter=max_iter, solver=solver, report=report)
 
 
 @dataclass(frozen=True, eq=False)
@@ -334,6 +340,7 @@ def _fit_page(
     steps: int,
     lr: float,
     tol: float,
+    report: ProgressReport | None = None,
 ) -> RewardFit:
     """The page's reward-model loop over every battle, kept operation for operation so its
     bits match."""
@@ -342,7 +349,7 @@ def _fit_page(
     l2 = problem.l2
     r = np.zeros(problem.k)
     with np.errstate(over="ignore"):
-        for _ in range(steps):
+        for step in range(steps):
             grad = l2 * r
             for winner, loser in pairs:
                 margin = r[winner] - r[loser]
@@ -352,6 +359,8 @@ def _fit_page(
                 grad[loser] -= g
             r -= lr * grad / n_pairs
             r -= r.mean()
+            if report is not None:
+                report((step + 1) / steps)
     value, gradient, _ = problem.evaluate(r)
     _, gradient0, _ = problem.evaluate(np.zeros(problem.k))
     grad_norm = float(np.linalg.norm(gradient))
@@ -373,14 +382,31 @@ def _threshold(gradient0: np.ndarray, tol: float) -> float:
     return tol * max(float(np.linalg.norm(gradient0)), 1.0)
 
 
-def _fit_newton(problem: _Problem, *, tol: float, max_iter: int, solver: str) -> RewardFit:
+def _fit_newton(
+    problem: _Problem,
+    *,
+    tol: float,
+    max_iter: int,
+    solver: str,
+    report: ProgressReport | None = None,
+) -> RewardFit:
     r = np.zeros(problem.k)
     value, gradient, e = problem.evaluate(r)
     threshold = _threshold(gradient, tol)
     direction = _newton_direction(problem, solver, max(float(np.linalg.norm(gradient)), 1.0))
     r, value, grad_norm, iterations = _descend(
-        problem, r, value, gradient, e, threshold=threshold, max_iter=max_iter, direction=direction
+        problem,
+        r,
+        value,
+        gradient,
+        e,
+        threshold=threshold,
+        max_iter=max_iter,
+        direction=direction,
+        report=report,
     )
+    if report is not None:
+        report(1.0)
     return RewardFit(
         rewards=_frozen(r),
         method="newton",
@@ -418,11 +444,13 @@ def _newton_direction(problem: _Problem, solver: str, initial_norm: float):
     return direction
 
 
-def _descend(problem, x, value, gradient, aux, *, threshold, max_iter, direction):
+def _descend(problem, x, value, gradient, aux, *, threshold, max_iter, direction, report=None):
     """Steps along ``direction(aux, gradient, ‖gradient‖)`` with a backtracking line search
     until ‖gradient‖ <= threshold; ``problem.evaluate(x)`` gives (value, gradient, aux).
-    Answers (x, value, ‖gradient‖, iterations)."""
+    Answers (x, value, ‖gradient‖, iterations). ``report`` (a ProgressReport) hears how far
+    the gradient has come towards the threshold after each step."""
     grad_norm = float(np.linalg.norm(gradient))
+    initial_norm = grad_norm
     iterations = 0
     while grad_norm > threshold and iterations < max_iter:
         step = direction(aux, gradient, grad_norm)
@@ -437,6 +465,8 @@ def _descend(problem, x, value, gradient, aux, *, threshold, max_iter, direction
         x, value, gradient, aux = accepted
         grad_norm = float(np.linalg.norm(gradient))
         iterations += 1
+        if report is not None:
+            report(convergence_fraction(initial_norm, grad_norm, threshold, iterations, max_iter))
     return x, value, grad_norm, iterations
 
 

@@ -5,6 +5,7 @@ from django.core.exceptions import ValidationError
 from demos import witnesses
 from demos.catalogue import (
     KINDS,
+    KL_POLICY_FIT_SHARE,
     MAX_PAGE_PAIRS,
     PAGE_PAIRS,
     PAGE_PI_REF,
@@ -165,7 +166,7 @@ def test_kl_policy_result_carries_everything_the_page_shows():
     assert result["dpo_residual"] < 1e-12
     assert result["fit"]["converged"] is True
     assert len(result["pair_probabilities"]["values"]) == 5
-    assert progress == [0.5]
+    assert progress and progress == sorted(progress) and progress[-1] == KL_POLICY_FIT_SHARE
     assert result["proxy"] is None and result["sweep"] is None
 
 
@@ -295,3 +296,26 @@ def test_bad_triplets_are_refused_naming_the_field(kind, params, field):
 
 def test_triplets_beside_given_rewards_are_refused_on_rewards():
     assert "rewards" in errors_of("kl-policy", {"rewards": [1.0, 0.0], "triplets": [[0, 1, 2]]})
+
+
+@pytest.mark.parametrize(
+    ("kind", "params"),
+    [
+        ("reward-fit", {"method": "page"}),
+        ("reward-fit", {}),
+        ("kl-policy", {"proxy_gap": True}),
+        ("bradley-terry", {}),
+        ("dpo", {}),
+        ("reinforce-bandit", {}),
+        ("ppo-clip", {}),
+        ("overoptimization", {"optimizer": "best-of-n"}),
+    ],
+)
+def test_iterative_kinds_report_progress_between_0_and_1_without_changing_results(kind, params):
+    """A fit's or sweep's kind reports rising fractions strictly inside (0, 1) on the way."""
+    canonical = KINDS[kind].validate(params)
+    progress: list[float] = []
+    result = demo_compute(kind, canonical, progress.append)
+    assert result == demo_compute(kind, canonical, lambda fraction: None)
+    assert progress == sorted(progress) and all(0.0 < value <= 1.0 for value in progress)
+    assert any(0.0 < value < 1.0 for value in progress)
