@@ -42,6 +42,8 @@ RESEND_AFTER = timedelta(seconds=30)
 SWEEP_BATCH = 500
 # Seconds a request may spend handing a run to the broker before leaving it to the sweep.
 ENQUEUE_TIMEOUT = 3
+# The most progress a running run shows: 1 is written only with its result.
+PROGRESS_BEFORE_DONE = 0.99
 
 Status = DemoRun.Status
 
@@ -61,6 +63,34 @@ def demo_compute_limited(kind: str, params: dict[str, Any], progress) -> dict[st
 
 class _ClaimLost(Exception):
     """Another delivery took the run over while this one was computing."""
+
+
+class _ProgressRecorder:
+    """The callback a computation reports its fraction done to. It writes the run's row only
+    when the fraction has grown by DEMO_PROGRESS_MIN_STEP and DEMO_PROGRESS_MIN_SECONDS have
+    passed since the last write (or the start), so a run is written at most 1/step times
+    however often the witness reports; what it writes never goes back and stays below 1."""
+
+    def __init__(self, *, run_id: uuid.UUID, attempt: int) -> None:
+        self.run_id, self.attempt = run_id, attempt
+        self.min_seconds = settings.DEMO_PROGRESS_MIN_SECONDS
+        self.min_step = settings.DEMO_PROGRESS_MIN_STEP
+        self.written = 0.0
+        self.written_at = time.monotonic()
+
+    def __call__(self, fraction: float) -> None:
+        fraction = min(float(fraction), PROGRESS_BEFORE_DONE)
+        if not fraction >= self.written + self.min_step:  # also drops a NaN
+            return
+        now = time.monotonic()
+        if now - self.written_at < self.min_seconds:
+            return
+        running = DemoRun.objects.filter(
+            pk=self.run_id, status=Status.RUNNING, attempts=self.attempt
+        )
+        if not running.update(progress=fraction):
+            raise _ClaimLost
+        self.written, self.written_at = fraction, now
 
 
 class DemoRunLimitReached(Exception):
@@ -230,11 +260,7 @@ def demo_run_execute(
         return None
     run, attempt = claim
 
-    def progress(fraction: float) -> None:
-        updated = DemoRun.objects.filter(pk=run.pk, status=Status.RUNNING, attempts=attempt)
-        if not updated.update(progress=min(max(float(fraction), 0.0), 1.0)):
-            raise _ClaimLost
-
+    progress = _ProgressRecorder(run_id=run.pk, attempt=attempt)
     started = time.perf_counter()
     try:
         result = demo_compute_limited(run.kind, run.params, progress)

@@ -313,6 +313,14 @@ DEMO_RUNS_IN_FLIGHT_MAX = int(os.environ.get("DEMO_RUNS_IN_FLIGHT_MAX", 3))
 WITNESS_BLAS_THREADS = int(os.environ.get("WITNESS_BLAS_THREADS", 1))
 if WITNESS_BLAS_THREADS < 1:
     raise ImproperlyConfigured("WITNESS_BLAS_THREADS must be a whole number >= 1")
+# A running demo's progress is written to its row at most once per this many seconds, and only
+# once it has grown by this much since the last write: at most 1/step writes per run.
+DEMO_PROGRESS_MIN_SECONDS = float(os.environ.get("DEMO_PROGRESS_MIN_SECONDS", 0.5))
+DEMO_PROGRESS_MIN_STEP = float(os.environ.get("DEMO_PROGRESS_MIN_STEP", 0.05))
+if DEMO_PROGRESS_MIN_SECONDS < 0 or not 0 < DEMO_PROGRESS_MIN_STEP <= 1:
+    raise ImproperlyConfigured(
+        "DEMO_PROGRESS_MIN_SECONDS must be >= 0 and DEMO_PROGRESS_MIN_STEP in (0, 1]"
+    )
 
 # Code witnesses run by POST /claims/<id>/verify/ (claims.code_runs): each in its own process
 # with these limits. They stop an editor's mistake, not a hostile author: only editors write

@@ -4,6 +4,7 @@ import pytest
 from django.utils import timezone
 from rest_framework.throttling import ScopedRateThrottle
 
+from demos import services
 from demos.catalogue import KINDS, PAGE_PI_REF
 from demos.models import DemoRun
 from demos.services import demo_run_execute
@@ -314,3 +315,28 @@ def test_a_cached_submission_answers_from_the_store_without_the_broker(
     assert response.status_code == 200 and response.json()["id"] == first["id"]
     assert response.json()["status"] == "succeeded" and response.json()["result"]
     assert callbacks == [] and sent == []
+
+
+def test_run_detail_shows_progress_between_0_and_1_while_it_computes(
+    anon_client, monkeypatch, settings
+):
+    """Polled mid-computation, a running run's answer shows a progress strictly inside (0, 1)."""
+    settings.DEMO_PROGRESS_MIN_SECONDS = 0.0
+    run = DemoRunFactory(params=KINDS["kl-policy"].validate({"method": "page"}))
+    polled: list[tuple[str, float]] = []
+    real_compute = services.demo_compute
+
+    def polling(kind, params, progress):
+        def report(fraction):
+            progress(fraction)
+            body = anon_client.get(f"/api/v1/demo-runs/{run.pk}/").json()
+            polled.append((body["status"], body["progress"]))
+
+        return real_compute(kind, params, report)
+
+    monkeypatch.setattr(services, "demo_compute", polling)
+    demo_run_execute(run_id=run.pk)
+    assert {status for status, _ in polled} == {"running"}
+    assert any(0.0 < fraction < 1.0 for _, fraction in polled)
+    assert max(fraction for _, fraction in polled) < 1.0
+    assert anon_client.get(f"/api/v1/demo-runs/{run.pk}/").json()["progress"] == 1.0

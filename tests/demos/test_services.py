@@ -3,6 +3,8 @@ from datetime import timedelta
 import pytest
 from celery.exceptions import SoftTimeLimitExceeded, TimeLimitExceeded
 from django.core.exceptions import ValidationError
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from demos import catalogue, services
@@ -156,9 +158,10 @@ def test_result_of_a_superseded_attempt_is_not_written(monkeypatch):
     assert run.status == Status.RUNNING and run.result is None
 
 
-def test_progress_is_recorded_mid_way(monkeypatch):
-    """The fit's progress report reaches the row while the run is still running."""
-    run = DemoRunFactory()
+def test_progress_is_recorded_mid_way(monkeypatch, settings):
+    """While a page fit runs, a fresh read of its row shows progress strictly inside (0, 1)."""
+    settings.DEMO_PROGRESS_MIN_SECONDS = 0.0
+    run = DemoRunFactory(params=KINDS["kl-policy"].validate({"method": "page"}))
     seen: list[tuple[str, float]] = []
     real_compute = services.demo_compute
 
@@ -171,8 +174,81 @@ def test_progress_is_recorded_mid_way(monkeypatch):
         return real_compute(kind, params, spy)
 
     monkeypatch.setattr(services, "demo_compute", observed)
+    done = demo_run_execute(run_id=run.pk)
+    assert done.status == Status.SUCCEEDED and done.progress == 1.0
+    shown = [fraction for status, fraction in seen if status == Status.RUNNING]
+    assert len(shown) == len(seen) and any(0.0 < fraction < 1.0 for fraction in shown)
+    assert shown == sorted(shown) and max(shown) < 1.0
+
+
+def _computing(fractions):
+    """A computation that reports ``fractions`` in turn and answers {"ok": True}."""
+
+    def compute(kind, params, progress):
+        for fraction in fractions:
+            progress(fraction)
+        return {"ok": True}
+
+    return compute
+
+
+def _progress_writes(queries) -> list[str]:
+    return [q["sql"] for q in queries if q["sql"].startswith("UPDATE") and "progress" in q["sql"]]
+
+
+def test_progress_writes_are_bounded_however_often_a_computation_reports(monkeypatch, settings):
+    """200,000 reports write the row at most 1 / DEMO_PROGRESS_MIN_STEP times."""
+    settings.DEMO_PROGRESS_MIN_SECONDS, settings.DEMO_PROGRESS_MIN_STEP = 0.0, 0.05
+    run = DemoRunFactory()
+    steps = 200_000
+    monkeypatch.setattr(
+        services, "demo_compute", _computing(i / steps for i in range(1, steps + 1))
+    )
+    with CaptureQueriesContext(connection) as queries:
+        demo_run_execute(run_id=run.pk)
+    # The claim and the result write progress too; the reports themselves at most 20 times.
+    assert 2 + 10 <= len(_progress_writes(queries.captured_queries)) <= 2 + 20
+
+
+def test_progress_is_written_at_most_once_per_interval(monkeypatch, settings):
+    """Reports arriving faster than DEMO_PROGRESS_MIN_SECONDS apart are not written."""
+    settings.DEMO_PROGRESS_MIN_SECONDS = 60.0
+    run = DemoRunFactory()
+    monkeypatch.setattr(services, "demo_compute", _computing(i / 100 for i in range(1, 101)))
+    with CaptureQueriesContext(connection) as queries:
+        demo_run_execute(run_id=run.pk)
+    assert len(_progress_writes(queries.captured_queries)) == 2  # the claim and the result
+
+
+def test_progress_never_goes_back_nor_reaches_1_before_the_result(monkeypatch, settings):
+    """A report lower than the last written, or of 1, leaves the row below 1 and rising."""
+    settings.DEMO_PROGRESS_MIN_SECONDS = 0.0
+    run = DemoRunFactory()
+    rows: list[float] = []
+
+    def compute(kind, params, progress):
+        for fraction in (0.6, 0.3, 1.0, 1.5):
+            progress(fraction)
+            rows.append(DemoRun.objects.get(pk=run.pk).progress)
+        return {"ok": True}
+
+    monkeypatch.setattr(services, "demo_compute", compute)
     demo_run_execute(run_id=run.pk)
-    assert seen == [(Status.RUNNING, 0.5)]
+    assert rows == [0.6, 0.6, services.PROGRESS_BEFORE_DONE, services.PROGRESS_BEFORE_DONE]
+
+
+def test_a_failed_run_does_not_show_progress_1(monkeypatch, settings):
+    """A computation that reports it is done and then raises leaves the run failed below 1."""
+    settings.DEMO_PROGRESS_MIN_SECONDS = 0.0
+    run = DemoRunFactory()
+
+    def compute(kind, params, progress):
+        progress(1.0)
+        raise RuntimeError("lost the thread")
+
+    monkeypatch.setattr(services, "demo_compute", compute)
+    failed = demo_run_execute(run_id=run.pk)
+    assert failed.status == Status.FAILED and 0.0 < failed.progress < 1.0
 
 
 def test_soft_time_limit_fails_the_run_with_reason(monkeypatch, settings):
