@@ -24,9 +24,11 @@ Each problem is one line naming the claim key, the review's sequence and what fa
 """
 
 import datetime
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
+
+from learning_platform.progress import StepProgress
 
 from . import signing
 from .badges import badge_of, waiting_since_of
@@ -155,6 +157,8 @@ class _Context:
     identities: dict[int, str]
     verifications: dict[int, tuple[int, str]]
     anchors: dict[str, dict]
+    # Told how many claims have been checked so far, or None: nobody is watching.
+    progress: Callable[[int], None] | None = None
 
 
 def _review_check(context: _Context, claim: Claim, review: ClaimReview, previous_hash: str | None):
@@ -303,6 +307,8 @@ def _claims_check(context: _Context, chunk_size: int) -> None:
             context.report.claims += 1
             context.report.reviews += len(chain)
             _chain_check(context, claim, chain, fingerprints[claim.pk])
+        if context.progress is not None:
+            context.progress(context.report.claims)
     for key, anchor in sorted(context.anchors.items()):
         context.report.add(key, int(anchor["sequence"]), "the claim is gone")
 
@@ -342,7 +348,12 @@ def _counts_check(report: TrailReport) -> None:
 # The log and its checkpoints ------------------------------------------------------------------
 
 
-def _log_check(report: TrailReport, sizes: set[int], chunk_size: int) -> dict[int, str]:
+def _log_check(
+    report: TrailReport,
+    sizes: set[int],
+    chunk_size: int,
+    progress: Callable[[int], None] | None = None,
+) -> dict[int, str]:
     """Walk the log in order; answer the head recomputed from its hashes at each of ``sizes``."""
     heads = {0: signing.EMPTY_LOG_HEAD} if 0 in sizes else {}
     entries = (
@@ -381,6 +392,8 @@ def _log_check(report: TrailReport, sizes: set[int], chunk_size: int) -> dict[in
         if problem is not None:
             report.add(claim_key, sequence, f"{where}: {problem}")
         stored, expected = head, index + 1
+        if progress is not None and report.log_size % chunk_size == 0:
+            progress(report.log_size)
     outside = ClaimReview.objects.filter(log_index__isnull=True).values_list(
         "claim__key", "sequence"
     )
@@ -436,14 +449,27 @@ def review_trail_verify(
     checkpoint: Checkpoint | None = None,
     not_before: datetime.datetime | None = None,
     chunk_size: int = 2000,
+    progress: StepProgress | None = None,
 ) -> TrailReport:
     """Check the whole review trail; the report lists every problem found, in order.
 
     ``anchors`` are per-claim heads saved earlier (verify_reviews --save-heads); ``checkpoint``
     one kept outside the database, which the log must extend; ``not_before`` the earliest time
-    that checkpoint may have been issued (a replayed old checkpoint shows).
+    that checkpoint may have been issued (a replayed old checkpoint shows). ``progress``
+    (optional) hears (done, total) over the claims and then the log's entries, a chunk at a
+    time; it costs two counts.
     """
     report = TrailReport()
+    claims_seen = log_seen = None
+    if progress is not None:
+        total = Claim.objects.count() + ClaimReview.objects.filter(log_index__isnull=False).count()
+
+        def claims_seen(done: int) -> None:
+            progress(min(done, total), total)
+
+        def log_seen(done: int) -> None:
+            progress(min(report.claims + done, total), total)
+
     context = _Context(
         report=report,
         identities={
@@ -452,11 +478,14 @@ def review_trail_verify(
         },
         verifications=_verifications_check(report),
         anchors=dict(anchors or {}),
+        progress=claims_seen,
     )
     _claims_check(context, chunk_size)
     _counts_check(report)
     checkpoints = _stored_checkpoints() + ([checkpoint] if checkpoint else [])
-    heads = _log_check(report, {point.size for point in checkpoints}, chunk_size)
+    heads = _log_check(report, {point.size for point in checkpoints}, chunk_size, log_seen)
+    if progress is not None:
+        progress(total, total)
     for point in checkpoints:
         _checkpoint_check(report, point, heads)
     if checkpoint is not None and not_before is not None and checkpoint.issued_at < not_before:

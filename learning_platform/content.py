@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from .parsers import text_problem
+from .progress import StepProgress
 
 UnitFiles = dict[str, dict[str, bytes]]  # unit → {path relative to the content root: bytes}
 
@@ -157,24 +158,42 @@ def content_plan(root: Path, *, resolve: str | None = None) -> LoadPlan:
     return plan
 
 
-def content_load(root: Path, report: LoadReport, *, resolve: str | None = None) -> LoadPlan:
+def content_load(
+    root: Path,
+    report: LoadReport,
+    *,
+    resolve: str | None = None,
+    progress: StepProgress | None = None,
+) -> LoadPlan:
     """Load what the plan allows, then record each unit's state; a conflict writes nothing.
 
-    The caller holds the transaction.
+    The caller holds the transaction. ``progress`` (optional) hears (done, total) steps: the
+    plan, each loader's load, then each unit's recorded state.
     """
     from .models import ContentUnitState
 
+    loaders = content_loaders()
     plan = content_plan(root, resolve=resolve)
     if plan.conflicts:
         raise ContentConflict(plan.conflicts)
-    for loader in content_loaders():
+    total = 1 + len(loaders) + len(plan.hashes)
+    done = 1
+    if progress is not None:
+        progress(done, total)
+    for loader in loaders:
         loader.load(root, report, units=plan.load.get(loader.name, set()))
+        done += 1
+        if progress is not None:
+            progress(done, total)
     kept = set(plan.kept)
-    for loader in content_loaders():
+    for loader in loaders:
         database = loader.in_database()
         for unit, (file_hash, _) in plan.hashes.items():
             if unit not in database:
                 continue
+            done += 1
+            if progress is not None:
+                progress(min(done, total), total)
             state = ContentUnitState.objects.filter(unit=unit).first()
             if unit in kept:
                 # The database edit stays; the files' version is now seen, so only a later
@@ -194,6 +213,8 @@ def content_load(root: Path, report: LoadReport, *, resolve: str | None = None) 
                     "revision_hash": _revision_of(unit),
                 },
             )
+    if progress is not None:
+        progress(total, total)
     return plan
 
 

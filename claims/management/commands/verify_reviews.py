@@ -6,6 +6,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from claims.audit import checkpoint_parse, review_trail_verify
 from claims.selectors import review_chain_heads
+from learning_platform.progress import step_progress
 
 # A tampered registry can have a problem per review: the error names this many, then counts.
 MAX_LINES = 200
@@ -72,11 +73,13 @@ class Command(BaseCommand):
                 )
             except ValueError as exc:
                 raise CommandError(f"{against} is not a checkpoint: {exc}") from exc
-        report = review_trail_verify(
-            anchors=anchors,
-            checkpoint=checkpoint,
-            not_before=_moment(not_before) if not_before else None,
-        )
+        with step_progress(self.stderr, desc="Verifying reviews", unit="row") as progress:
+            report = review_trail_verify(
+                anchors=anchors,
+                checkpoint=checkpoint,
+                not_before=_moment(not_before) if not_before else None,
+                progress=progress,
+            )
         if report.problems:
             lines = [str(problem) for problem in report.problems[:MAX_LINES]]
             if len(report.problems) > MAX_LINES:

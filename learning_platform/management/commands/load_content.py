@@ -6,6 +6,7 @@ from django.core.management.base import BaseCommand, CommandError
 from concepts.models import ConceptRevision
 from concepts.revisions import revision_scope
 from learning_platform.content import ContentConflict, ContentError, LoadReport, content_load
+from learning_platform.progress import step_progress
 
 
 class Command(BaseCommand):
@@ -40,8 +41,11 @@ class Command(BaseCommand):
             raise CommandError(f"{root} is not a folder.")
         report = LoadReport()
         try:
-            with revision_scope(door=ConceptRevision.Door.LOADER, reason=f"Loaded {root}"):
-                plan = content_load(root, report, resolve=resolve)
+            with (
+                step_progress(self.stderr, desc="Loading content", unit="step") as progress,
+                revision_scope(door=ConceptRevision.Door.LOADER, reason=f"Loaded {root}"),
+            ):
+                plan = content_load(root, report, resolve=resolve, progress=progress)
         except ContentError as exc:
             raise CommandError(
                 f"Refused {exc.path}: field {exc.field}: {exc.reason}. Nothing was loaded."
