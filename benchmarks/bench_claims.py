@@ -38,7 +38,7 @@ import time
 from contextlib import contextmanager
 from pathlib import Path
 
-from benchmarks.harness import floor_urlconf, measure, query_count
+from benchmarks.harness import building, floor_urlconf, measure, query_count
 
 ROOT = Path(__file__).resolve().parent.parent
 VAR = "var/bench-claims"
@@ -184,7 +184,7 @@ def build_registry(n_claims: int, n_reviews: int) -> dict:
     today = timezone.localdate()
     now = timezone.now()
     reviews, stale = [], 0
-    for index, claim in enumerate(reviewed):
+    for index, claim in enumerate(building(reviewed, desc="Building reviews")):
         claim.fingerprint = fingerprint(claim)
         reviewed_fp = claim.fingerprint
         if index % 5 == 1:  # reviewed before its text last changed
@@ -257,7 +257,7 @@ def sign_into_log(reviews: list) -> None:
     from claims.services import review_log_head
 
     index, head = review_log_head()
-    for review in reviews:
+    for review in building(reviews, desc="Signing the log"):
         index, head = index + 1, signing.log_head_next(head, review.hash)
         review.log_index, review.log_head = index, head
         review.signing_key_id, review.signature = signing.sign(

@@ -21,7 +21,15 @@ import sys
 import time
 from pathlib import Path
 
-from benchmarks.harness import ROUNDS, SECONDS, floor_urlconf, interleaved, query_count, ratios
+from benchmarks.harness import (
+    ROUNDS,
+    SECONDS,
+    building,
+    floor_urlconf,
+    interleaved,
+    query_count,
+    ratios,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 BENCH_DIR = ROOT / "var" / "bench"
@@ -90,7 +98,7 @@ def build_catalogue(n_concepts: int, n_edges: int, seed: int = 7) -> list[int]:
         .values_list("id", flat=True)
     )
     edges: set[tuple[int, int]] = set()
-    for i in range(1, n_concepts):
+    for i in building(range(1, n_concepts), desc="Building prerequisites"):
         low = max(0, i - WINDOW)
         for j in rng.sample(range(low, i), min(PER_CONCEPT, i - low)):
             edges.add((i, j))

@@ -285,7 +285,9 @@ def build() -> dict:
         owner_ids = [row[0] for row in cursor.fetchall()]
         cursor.execute("SELECT id FROM auth_user WHERE username = %s", [HEAVY_USERNAME])
         heavy_id = cursor.fetchone()[0]
-        inserted = _insert_drafts(cursor, _draft_rows(owner_ids, DRAFTS_EACH, rng, base))
+        rows = _draft_rows(owner_ids, DRAFTS_EACH, rng, base)
+        total = len(owner_ids) * DRAFTS_EACH
+        inserted = _insert_drafts(cursor, harness.building(rows, desc="Drafts", total=total))
         inserted += _insert_drafts(cursor, _draft_rows([heavy_id], HEAVY_DRAFTS, rng, base))
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE")

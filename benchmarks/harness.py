@@ -12,13 +12,23 @@ import time
 import types
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
+
+from tqdm import tqdm
 
 ROUNDS = 7
 SECONDS = 0.7  # per endpoint per round
 
 # A URL (answered by client.get, expected 200) or a callable making one checked request.
 Endpoint = str | Callable[[], Any]
+
+Item = TypeVar("Item")
+
+
+def building(items: Iterable[Item], *, desc: str, total: int | None = None) -> Iterable[Item]:
+    """``items`` with a progress bar on stderr while a data builder walks them: drawn only
+    when stderr is a terminal, erased at the end, never in the report on stdout."""
+    return tqdm(items, desc=desc, total=total, unit="row", disable=None, leave=False)
 
 
 @dataclass(frozen=True)
