@@ -60,3 +60,10 @@ def test_a_review_signing_key_is_required_when_debug_is_off():
     )
     assert result.returncode != 0
     assert "REVIEW_SIGNING_KEY or REVIEW_SIGNING_KEY_FILE must be set" in result.stderr
+
+
+def test_a_demo_progress_step_outside_0_to_1_refuses_to_start():
+    """DEMO_PROGRESS_MIN_STEP = 0 would write every report: the start is refused, naming it."""
+    result = _manage("check", DEMO_PROGRESS_MIN_STEP="0")
+    assert result.returncode != 0
+    assert "DEMO_PROGRESS_MIN_STEP in (0, 1]" in result.stderr
