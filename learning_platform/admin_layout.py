@@ -17,7 +17,7 @@ ADMIN_CSS = "learning_platform/admin_forms.css"
 
 def rows_for(text: str | None, *, cols: int = 80) -> int:
     """Rows enough for ``text`` wrapped at ``cols`` characters, between the bounds."""
-    lines = sum(max(1, -(-len(line) // cols)) for line in (text or "").split("\n"))
+    lines = sum(max(1, -(-len(line) // cols)) for line in (text or "").rstrip("\n").split("\n"))
     return max(TEXTAREA_ROWS_MIN, min(TEXTAREA_ROWS_MAX, lines))
 
 
