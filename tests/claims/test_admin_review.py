@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from claims.models import Claim, ClaimReview
 from claims.services import claim_fingerprint_refresh
+from demos.models import DemoRun
 
 from .factories import ClaimFactory, linked_claim, record_review, source_keys, witness_keys
 
@@ -233,3 +234,29 @@ def test_the_concept_autocomplete_leaks_no_unpublished_concept(editor, django_us
     assert found == ["Reward published"]
     found = [row["text"] for row in logged_in(editor).get(url, query).json()["results"]]
     assert sorted(found) == ["Reward draft", "Reward published"]
+
+
+def test_witnesses_are_shown_whole_a_demo_with_its_latest_run(reviewer):
+    """A code witness is shown as code, a demo with its parameters and its latest finished
+    run's result."""
+    claim = linked_claim(sources=1, witnesses=3)
+    demo = claim.claim_witnesses.get(concept_object__kind="demo").concept_object
+    demo.demo_kind = "kl-policy"
+    demo.save()
+    for hours, value in ((2, 0.25), (1, 0.5)):
+        DemoRun.objects.create(
+            kind=demo.demo_kind,
+            params={"beta": value},
+            params_hash=f"hash-{value}",
+            code_version="1",
+            status=DemoRun.Status.SUCCEEDED,
+            progress=1.0,
+            result={"kl": value},
+            finished_at=timezone.now() - datetime.timedelta(hours=hours),
+        )
+    response = logged_in(reviewer).get(review_url(claim))
+    [item] = [w for w in response.context["evidence"]["witnesses"] if w["object"] == demo]
+    assert item["run"].result == {"kl": 0.5}
+    page = response.content.decode()
+    assert "{&#x27;kl&#x27;: 0.5}" in page
+    assert '<pre><code class="language-' in page
