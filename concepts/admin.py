@@ -178,11 +178,11 @@ class ConceptAdmin(admin.ModelAdmin):
                 )
             },
         ),
-        ("Page", {"fields": ("title", "summary", "illustration_caption", "link_test")}),
         (
             "Metadata",
             {"fields": (("status", "importance"), ("difficulty", "math_level", "read_minutes"))},
         ),
+        ("Page", {"fields": ("title", "summary", "illustration_caption", "link_test")}),
         (
             "Learner texts",
             {
@@ -374,6 +374,13 @@ class ConceptRowAdmin(RowAdmin):
 
     def has_add_permission(self, request):
         return False  # a row is added on its concept's page, where its siblings are
+
+    def response_change(self, request, obj):
+        response = super().response_change(request, obj)
+        if "_continue" in request.POST or IS_POPUP_VAR in request.POST:
+            return response
+        # Back to the page the row was opened from.
+        return HttpResponseRedirect(reverse("admin:concepts_concept_change", args=[obj.concept_id]))
 
 
 @admin.register(Section)
