@@ -9,6 +9,8 @@ from django.utils import timezone
 
 from claims.models import Claim, ClaimReview
 from claims.services import claim_fingerprint_refresh
+from concepts.models import ConceptRevision
+from concepts.revisions import revision_scope
 from demos.models import DemoRun
 
 from .factories import ClaimFactory, linked_claim, record_review, source_keys, witness_keys
@@ -260,3 +262,22 @@ def test_witnesses_are_shown_whole_a_demo_with_its_latest_run(reviewer):
     page = response.content.decode()
     assert "{&#x27;kl&#x27;: 0.5}" in page
     assert '<pre><code class="language-' in page
+
+
+def test_a_changed_witness_is_diffed_between_the_revisions(reviewer):
+    """A witness edited since the review shows the lines of its content that changed, between
+    the concept revision the review saw and the current one."""
+    with revision_scope(door=ConceptRevision.Door.COMMAND, reason="the page as reviewed"):
+        claim = linked_claim(sources=1, witnesses=1)
+    record_review(claim, reviewer)
+    witness = claim.claim_witnesses.get().concept_object
+    with revision_scope(door=ConceptRevision.Door.COMMAND, reason="the witness edited"):
+        witness.body = r"\Delta = r(x,y_w) - r(x,y_\ell)"
+        witness.save()
+    claim.refresh_from_db()
+    assert claim.badge == "stale"
+    response = logged_in(reviewer).get(review_url(claim))
+    [change] = response.context["changes"]
+    assert (change.input, change.key) == ("witness", witness.key)
+    assert r"+body: \Delta = r(x,y_w) - r(x,y_\ell)" in change.diff
+    assert r"-body: \Delta = r_\phi(x,y_w)-r_\phi(x,y_\ell)." in change.diff
