@@ -17,7 +17,7 @@ from django.http import Http404, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
 
-from concepts.models import Concept
+from concepts.selectors import concept_list
 
 from . import review_selectors
 from .models import Claim, ClaimReview
@@ -95,7 +95,8 @@ def review_queue_view(model_admin, request):
         "queue_rows": rows,
         "filters": filters,
         "filters_query": _filters_query(filters),
-        "concepts": Concept.objects.filter(claims__isnull=False)
+        "concepts": concept_list(user=request.user)
+        .filter(claims__isnull=False)
         .distinct()
         .order_by("area", "slug")
         .values_list("pk", "area", "slug"),
