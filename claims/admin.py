@@ -8,19 +8,17 @@ longest-waiting first) is a page of the claim admin, read by the same selector a
 
 from django import forms
 from django.contrib import admin, messages
-from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.paginator import Paginator
-from django.template.response import TemplateResponse
+from django.core.exceptions import ValidationError
 from django.urls import path, reverse
 from django.utils.html import format_html
 
 from learning_platform.roles import is_reviewer
 
-from . import selectors
+from . import admin_review, selectors
 from .models import Badge, Claim, ClaimReview, ClaimSource, ClaimVerification, ClaimWitness
 from .services import review_record, review_validate, reviewer_label_validate
 
-REVIEW_QUEUE_PAGE_SIZE = 100
+REVIEW_QUEUE_PAGE_SIZE = admin_review.REVIEW_QUEUE_PAGE_SIZE
 
 
 def _can_review(request) -> bool:
@@ -40,12 +38,14 @@ def _state(review: ClaimReview, claim: Claim) -> str:
 class ClaimSourceInline(admin.TabularInline):
     model = ClaimSource
     extra = 0
+    autocomplete_fields = ["source"]
     fields = ["source", "locator", "order"]
 
 
 class ClaimWitnessInline(admin.TabularInline):
     model = ClaimWitness
     extra = 0
+    autocomplete_fields = ["concept_object"]
     fields = ["concept_object", "order"]
 
 
@@ -215,6 +215,7 @@ class ClaimAdmin(admin.ModelAdmin):
     list_filter = [BadgeFilter, "status", "concept"]
     search_fields = ["key", "text"]
     list_select_related = ["concept", "latest_review"]
+    autocomplete_fields = ["concept"]
     readonly_fields = ["fingerprint", "badge", "latest_review_display"]
     fields = [
         "concept",
@@ -238,22 +239,25 @@ class ClaimAdmin(admin.ModelAdmin):
                 self.admin_site.admin_view(self.review_queue_view),
                 name="claims_claim_review_queue",
             ),
+            path(
+                "<path:object_id>/review/",
+                self.admin_site.admin_view(self.review_page_view),
+                name="claims_claim_review",
+            ),
             *super().get_urls(),
         ]
 
     def review_queue_view(self, request):
-        if not self.has_view_permission(request):
-            raise PermissionDenied
-        queue = selectors.review_queue(user=request.user).select_related("concept", "latest_review")
-        page = Paginator(queue, REVIEW_QUEUE_PAGE_SIZE).get_page(request.GET.get("p"))
-        context = {
-            **self.admin_site.each_context(request),
-            "opts": self.opts,
-            "title": "Review queue",
-            "page": page,
-            "rows": [(claim, Badge(claim.badge).label) for claim in page],
-        }
-        return TemplateResponse(request, "admin/claims/claim/review_queue.html", context)
+        return admin_review.review_queue_view(self, request)
+
+    def review_page_view(self, request, object_id):
+        return admin_review.review_page_view(
+            self, request, object_id, can_review=_can_review, form_base=ReviewRecordForm
+        )
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        extra_context = {**(extra_context or {}), "can_review": _can_review(request)}
+        return super().change_view(request, object_id, form_url, extra_context)
 
     @admin.display(description="badge", ordering="badge")
     def badge(self, claim: Claim) -> str:

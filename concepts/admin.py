@@ -14,6 +14,13 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
 
+from learning_platform.admin_layout import (
+    FITTED_TEXT,
+    CollapsedInline,
+    RowAdmin,
+    inline_headings_count,
+)
+
 from .models import (
     PRACTICE_HINTS_MAX,
     Concept,
@@ -27,7 +34,7 @@ from .models import (
     SourceSnapshot,
 )
 from .revisions import content_diff, revision_list
-from .selectors import readiness_label
+from .selectors import concept_sees_unpublished, readiness_label
 from .services import (
     MEDIA_TYPE,
     cycle_message,
@@ -41,16 +48,18 @@ from .services import (
 )
 
 
-class SectionInline(admin.StackedInline):
+class SectionInline(CollapsedInline, admin.StackedInline):
     model = Section
     extra = 0
+    verbose_name_plural = "sections"
     fields = ("order", "kind", "title", "summary", "prompt", "section_prompt", "body", "ready")
 
 
-class ConceptObjectInline(admin.StackedInline):
+class ConceptObjectInline(CollapsedInline, admin.StackedInline):
     model = ConceptObject
     fk_name = "concept"
     extra = 0
+    verbose_name_plural = "objects (equations, code, demos, figures)"
     fields = (
         ("kind", "anchor", "order"),
         "title",
@@ -101,7 +110,7 @@ class PrerequisiteFormSet(BaseInlineFormSet):
                 form.add_error("prerequisite", f"This edge {cycle_message(cycle)}.")
 
 
-class PrerequisiteInline(admin.TabularInline):
+class PrerequisiteInline(CollapsedInline, admin.TabularInline):
     model = Prerequisite
     fk_name = "concept"
     formset = PrerequisiteFormSet
@@ -115,16 +124,17 @@ class PrerequisiteInline(admin.TabularInline):
 URL_FIELDS = {models.URLField: {"assume_scheme": "https"}}
 
 
-class RelatedLinkInline(admin.TabularInline):
+class RelatedLinkInline(CollapsedInline, admin.TabularInline):
     model = RelatedLink
-    formfield_overrides = URL_FIELDS
+    formfield_overrides = {**FITTED_TEXT, **URL_FIELDS}
+    verbose_name_plural = "related links"
     fk_name = "concept"
     autocomplete_fields = ["target"]
     fields = ("target", "url", "title", "note", "order")
     extra = 0
 
 
-class ConceptSourceInline(admin.TabularInline):
+class ConceptSourceInline(CollapsedInline, admin.TabularInline):
     model = ConceptSource
     autocomplete_fields = ["source"]
     fields = ("source", "grounds", "order")
@@ -133,7 +143,7 @@ class ConceptSourceInline(admin.TabularInline):
     verbose_name_plural = "sources, with the sentence saying what each grounds"
 
 
-class PracticeHintInline(admin.TabularInline):
+class PracticeHintInline(CollapsedInline, admin.TabularInline):
     model = PracticeHint
     fields = ("number", "teaser", "body")
     extra = 0
@@ -155,6 +165,7 @@ class ConceptAdmin(admin.ModelAdmin):
     list_filter = ("area", "status", "difficulty", "importance")
     search_fields = ("title", "slug", "area", "summary")
     ordering = ("area", "slug")  # annotated (GROUP BY) querysets ignore Meta.ordering
+    formfield_overrides = FITTED_TEXT
     readonly_fields = ("key_display", "preview_link", "revision_link")
     fieldsets = (
         (
@@ -167,11 +178,11 @@ class ConceptAdmin(admin.ModelAdmin):
                 )
             },
         ),
-        ("Page", {"fields": ("title", "summary", "illustration_caption", "link_test")}),
         (
             "Metadata",
             {"fields": (("status", "importance"), ("difficulty", "math_level", "read_minutes"))},
         ),
+        ("Page", {"fields": ("title", "summary", "illustration_caption", "link_test")}),
         (
             "Learner texts",
             {
@@ -192,13 +203,13 @@ class ConceptAdmin(admin.ModelAdmin):
     ]
 
     def get_queryset(self, request):
-        return (
-            super()
-            .get_queryset(request)
-            .annotate(
-                sections_total=Count("sections", distinct=True),
-                sections_ready=Count("sections", filter=Q(sections__ready=True), distinct=True),
-            )
+        concepts = super().get_queryset(request)
+        if not concept_sees_unpublished(request.user):
+            # The list and the autocomplete of every concept field alike.
+            concepts = concepts.filter(status=Concept.Status.PUBLISHED)
+        return concepts.annotate(
+            sections_total=Count("sections", distinct=True),
+            sections_ready=Count("sections", filter=Q(sections__ready=True), distinct=True),
         )
 
     @admin.display(description="path", ordering="area")
@@ -299,6 +310,13 @@ class ConceptAdmin(admin.ModelAdmin):
         }
         return TemplateResponse(request, "admin/concepts/concept/revisions.html", context)
 
+    def get_inline_formsets(self, request, formsets, inline_instances, obj=None):
+        inline_admin_formsets = super().get_inline_formsets(
+            request, formsets, inline_instances, obj
+        )
+        inline_headings_count(inline_admin_formsets)
+        return inline_admin_formsets
+
     def save_formset(self, request, form, formset, change):
         if formset.model is not Prerequisite:
             return super().save_formset(request, form, formset, change)
@@ -335,6 +353,106 @@ class ConceptAdmin(admin.ModelAdmin):
                 order=edge.order,
                 next_order=edge.next_order,
             )
+
+
+# One inline row on a page of its own, for long edits ------------------------------------------
+
+
+class ConceptRowAdmin(RowAdmin):
+    """A row of a concept, opened from the concept's page: the concept itself is fixed."""
+
+    list_select_related = ["concept"]
+
+    def get_queryset(self, request):
+        rows = super().get_queryset(request).select_related("concept")
+        if not concept_sees_unpublished(request.user):
+            rows = rows.filter(concept__status=Concept.Status.PUBLISHED)
+        return rows
+
+    def get_readonly_fields(self, request, obj=None):
+        return ["concept"] if obj is not None else []
+
+    def has_add_permission(self, request):
+        return False  # a row is added on its concept's page, where its siblings are
+
+    def response_change(self, request, obj):
+        response = super().response_change(request, obj)
+        if "_continue" in request.POST or IS_POPUP_VAR in request.POST:
+            return response
+        # Back to the page the row was opened from.
+        return HttpResponseRedirect(reverse("admin:concepts_concept_change", args=[obj.concept_id]))
+
+
+@admin.register(Section)
+class SectionAdmin(ConceptRowAdmin):
+    fields = ("concept", *SectionInline.fields)
+    search_fields = ("title", "concept__slug")
+
+
+@admin.register(ConceptObject)
+class ConceptObjectAdmin(ConceptRowAdmin):
+    """Also the search behind every witness picker: by anchor, title, kind or concept."""
+
+    fields = ("concept", *ConceptObjectInline.fields)
+    search_fields = ("anchor", "title", "kind", "concept__slug", "concept__area")
+    ordering = ("concept__area", "concept__slug", "order", "id")
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "section":
+            object_id = request.resolver_match.kwargs.get("object_id")
+            kwargs["queryset"] = Section.objects.filter(concept__page_objects__pk=object_id)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+
+@admin.register(Prerequisite)
+class PrerequisiteAdmin(ConceptRowAdmin):
+    """An edge's notes and positions; which concepts it joins is changed on the concept's page,
+    where a cycle is refused with the cycle named."""
+
+    fields = ("concept", "prerequisite", "carry_in", "carry_out", "order", "next_order")
+
+    def get_queryset(self, request):
+        edges = super().get_queryset(request).select_related("prerequisite")
+        if not concept_sees_unpublished(request.user):
+            edges = edges.filter(prerequisite__status=Concept.Status.PUBLISHED)
+        return edges
+
+    def get_readonly_fields(self, request, obj=None):
+        return ["concept", "prerequisite"]
+
+    def save_model(self, request, obj, form, change):
+        prerequisite_update(
+            edge=Prerequisite.objects.get(pk=obj.pk),
+            carry_in=obj.carry_in,
+            carry_out=obj.carry_out,
+            order=obj.order,
+            next_order=obj.next_order,
+        )
+
+    def delete_model(self, request, obj):
+        prerequisite_remove(edge=obj)
+
+    def delete_queryset(self, request, queryset):
+        for edge in queryset:
+            prerequisite_remove(edge=edge)
+
+
+@admin.register(RelatedLink)
+class RelatedLinkAdmin(ConceptRowAdmin):
+    fields = ("concept", *RelatedLinkInline.fields)
+    autocomplete_fields = ["target"]
+    formfield_overrides = RelatedLinkInline.formfield_overrides
+
+
+@admin.register(ConceptSource)
+class ConceptSourceAdmin(ConceptRowAdmin):
+    fields = ("concept", *ConceptSourceInline.fields)
+    autocomplete_fields = ["source"]
+
+
+@admin.register(PracticeHint)
+class PracticeHintAdmin(ConceptRowAdmin):
+    fields = ("concept", *PracticeHintInline.fields)
 
 
 class SnapshotHistoryInline(admin.TabularInline):

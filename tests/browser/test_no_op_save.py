@@ -55,9 +55,10 @@ def _state() -> dict[str, list[dict]]:
 def test_saving_every_unchanged_form_changes_nothing(
     browser, live_server, admin_login, editor, learner
 ):
-    """An editor opens each change form (concepts with their hints, sources, claims), presses
-    Save without touching anything: no value, revision, fingerprint, badge or draft flag moves,
-    though Chromium sends every textarea back with CRLF line endings."""
+    """An editor opens each change form (concepts with their collapsed inlines, each kind of
+    concept row on its own page, sources, claims), presses Save without touching anything: no
+    value, revision, fingerprint, badge or draft flag moves, though Chromium sends every
+    textarea back with CRLF line endings."""
     call_command("load_content", verbosity=0)
     drafts = APIClient()
     drafts.force_authenticate(learner)
@@ -76,6 +77,11 @@ def test_saving_every_unchanged_form_changes_nothing(
         f"/admin/concepts/source/{pk}/change/" for pk in Source.objects.values_list("pk", flat=True)
     ]
     pages += [f"/admin/claims/claim/{claim.pk}/change/"]
+    # Each kind of concept row on the page of its own that its inline row links to.
+    rlhf = Concept.objects.get(area="alignment", slug="rlhf")
+    for model in (Section, ConceptObject, Prerequisite, RelatedLink, ConceptSource, PracticeHint):
+        row = model.objects.filter(concept=rlhf).order_by("pk").first()
+        pages.append(f"/admin/concepts/{model._meta.model_name}/{row.pk}/change/")
     admin_login("edith", "edith-password")
     saved = 0
     for page in pages:

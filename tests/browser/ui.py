@@ -60,9 +60,17 @@ def choose(driver: WebDriver, field_id: str, label: str) -> None:
     Select(driver.find_element(By.ID, field_id)).select_by_visible_text(label)
 
 
+def open_inline(driver: WebDriver, prefix: str) -> None:
+    """Open a collapsed inline group by clicking its heading (no-op when it is open)."""
+    group = driver.find_element(By.ID, f"{prefix}-group")
+    for details in group.find_elements(By.CSS_SELECTOR, "details:not([open])"):
+        details.find_element(By.TAG_NAME, "summary").click()
+
+
 def add_inline_row(driver: WebDriver, prefix: str, index: int) -> None:
     """Click the inline group's "Add another …" link and wait for row ``index`` to appear."""
     group = driver.find_element(By.ID, f"{prefix}-group")
+    open_inline(driver, prefix)
     group.find_element(By.CSS_SELECTOR, ".add-row a").click()
     wait(driver).until(EC.presence_of_element_located((By.ID, f"{prefix}-{index}")))
 
