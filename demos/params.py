@@ -100,7 +100,8 @@ class DemoParams(BaseModel):
         except PydanticValidationError as exc:
             _collect(exc, errors, kind=kind, expected=tuple(cls.model_fields))
             errors.raise_if_any()
-        values = model.model_dump()
+        # The validated values as they are: model_dump would copy every pair once more.
+        values = {name: getattr(model, name) for name in cls.model_fields}
         canonical = cls.canonicalise(values, set(model.model_fields_set), errors)
         errors.raise_if_any()
         return dict(sorted(canonical.items()))
