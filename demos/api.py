@@ -138,8 +138,10 @@ class DemoRunRequestApi(APIView):
         summary="Run a demo",
         operation_id="demo_runs_create",
         description=(
-            "The body is the parameter object of the kind (see its schema in the catalogue); "
-            "omitted parameters take the page's defaults. The same kind and parameters return "
+            "The body is the parameter object of the kind, typed by the kind's parameter "
+            "model (the schema documents one operation per kind, and the catalogue publishes "
+            "the same schema); omitted parameters take the page's defaults and unknown ones "
+            "are refused. The same kind and canonical parameters return "
             "the same run: 200 once it has succeeded, 202 while it is queued or running. A run "
             "whose estimated cost is past the cap is a 400 naming the parameter; a learner "
             "with DEMO_RUNS_IN_FLIGHT_MAX runs queued or running gets 429 with Retry-After."

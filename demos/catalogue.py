@@ -14,15 +14,27 @@ import hashlib
 import json
 import math
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
-from itertools import chain
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from django.core.exceptions import ValidationError
+from pydantic import BaseModel, Field
 
 from demos import kinds_pages_foundations as foundations
-from demos import kinds_pages_preferences, witnesses
+from demos import kinds_pages_preferences, results, witnesses
+from demos.params import (
+    DemoParams,
+    FieldErrors,
+    FiniteFloat,
+    Pairs,
+    Triplets,
+    Vector,
+    WholeNumber,
+    choice,
+    vector,
+    whole_number,
+    win_counts,
+)
 from demos.witnesses.errors import check_distribution, check_pairs
 
 # Bump when the shape or content of a result built here changes: runs are cached under it.
@@ -68,342 +80,31 @@ def code_version() -> str:
     return f"w{witnesses.WITNESS_CODE_VERSION}.r{RESULT_FORMAT}"
 
 
-class ParamError(Exception):
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
-
-
-def _json_type(value: object) -> str:
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "boolean"
-    if isinstance(value, int):
-        return "integer"
-    if isinstance(value, float):
-        return "number"
-    if isinstance(value, str):
-        return "string"
-    if isinstance(value, list | tuple):
-        return "array"
-    if isinstance(value, Mapping):
-        return "object"
-    return type(value).__name__
-
-
-def _finite(value: object) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise ParamError(f"must be a number, got {_json_type(value)}")
-    try:
-        number = float(value)
-    except OverflowError:
-        raise ParamError("is too large for a 64-bit float") from None
-    if not math.isfinite(number):
-        raise ParamError(
-            "must be a finite number (NaN, Infinity and numbers that overflow a 64-bit "
-            "float, such as 1e400, are refused)"
-        )
-    return number + 0.0  # -0.0 and 0.0 are the same parameter
-
-
-# Parameter types --------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Param:
-    name: str
-    description: str
-    default: Any = None
-
-    def json_schema(self) -> dict[str, Any]:
-        return {"description": self.description, "default": self.default}
-
-    def clean(self, value: object) -> Any:
-        raise NotImplementedError
-
-
-@dataclass(frozen=True)
-class Number(Param):
-    minimum: float | None = None
-    exclusive_minimum: float | None = None
-    maximum: float | None = None
-
-    def json_schema(self) -> dict[str, Any]:
-        schema = {"type": "number", **super().json_schema()}
-        if self.minimum is not None:
-            schema["minimum"] = self.minimum
-        if self.exclusive_minimum is not None:
-            schema["exclusiveMinimum"] = self.exclusive_minimum
-        if self.maximum is not None:
-            schema["maximum"] = self.maximum
-        return schema
-
-    def clean(self, value: object) -> float:
-        number = _finite(value)
-        if self.minimum is not None and number < self.minimum:
-            raise ParamError(f"must be >= {self.minimum:g}, got {number!r}")
-        if self.exclusive_minimum is not None and number <= self.exclusive_minimum:
-            raise ParamError(f"must be > {self.exclusive_minimum:g}, got {number!r}")
-        if self.maximum is not None and number > self.maximum:
-            raise ParamError(f"must be <= {self.maximum:g}, got {number!r}")
-        return number
-
-
-@dataclass(frozen=True)
-class Integer(Param):
-    minimum: int = 0
-    maximum: int = 0
-
-    def json_schema(self) -> dict[str, Any]:
-        return {
-            "type": "integer",
-            "minimum": self.minimum,
-            "maximum": self.maximum,
-            **super().json_schema(),
-        }
-
-    def clean(self, value: object) -> int:
-        if isinstance(value, float) and value.is_integer():
-            value = int(value)
-        if isinstance(value, bool) or not isinstance(value, int):
-            raise ParamError(f"must be an integer, got {_json_type(value)}")
-        if not self.minimum <= value <= self.maximum:
-            raise ParamError(f"must be between {self.minimum} and {self.maximum}, got {value}")
-        return value
-
-
-@dataclass(frozen=True)
-class Boolean(Param):
-    def json_schema(self) -> dict[str, Any]:
-        return {"type": "boolean", **super().json_schema()}
-
-    def clean(self, value: object) -> bool:
-        if not isinstance(value, bool):
-            raise ParamError(f"must be true or false, got {_json_type(value)}")
-        return value
-
-
-@dataclass(frozen=True)
-class Choice(Param):
-    choices: tuple[str, ...] = ()
-    aliases: Mapping[str, str] = field(default_factory=dict)
-
-    def json_schema(self) -> dict[str, Any]:
-        return {"type": "string", "enum": list(self.choices), **super().json_schema()}
-
-    def clean(self, value: object) -> str:
-        if not isinstance(value, str):
-            raise ParamError(f"must be a string, got {_json_type(value)}")
-        value = self.aliases.get(value, value)
-        if value not in self.choices:
-            raise ParamError(f"must be one of {', '.join(self.choices)}; got {value[:40]!r}")
-        return value
-
-
-@dataclass(frozen=True)
-class Vector(Param):
-    """A list of finite numbers, one per candidate; ``null`` allowed when ``nullable``."""
-
-    max_items: int = witnesses.MAX_K
-    nullable: bool = False
-
-    def json_schema(self) -> dict[str, Any]:
-        return {
-            "type": ["array", "null"] if self.nullable else "array",
-            "items": {"type": "number"},
-            "minItems": 2,
-            "maxItems": self.max_items,
-            **super().json_schema(),
-        }
-
-    def clean(self, value: object) -> list[float] | None:
-        if value is None and self.nullable:
-            return None
-        if not isinstance(value, list):
-            raise ParamError(f"must be an array of numbers, got {_json_type(value)}")
-        if not 2 <= len(value) <= self.max_items:
-            raise ParamError(f"must hold between 2 and {self.max_items} numbers, got {len(value)}")
-        cleaned = []
-        for index, item in enumerate(value):
-            try:
-                cleaned.append(_finite(item))
-            except ParamError as exc:
-                raise ParamError(f"item {index} {exc.message}") from None
-        return cleaned
-
-
-def _index_rows(value: object, width: int, shape: str) -> np.ndarray:
-    """A JSON array of ``width``-integer rows as an (N, width) int64 array, checked by NumPy.
-
-    Refuses anything but whole numbers (floats, strings, nulls, booleans, integers past
-    64 bits), ragged or nested rows, and more than MAX_PAIRS rows.
-    """
-    if not isinstance(value, list):
-        raise ParamError(f"must be an array of {shape} rows, got {_json_type(value)}")
-    if not 1 <= len(value) <= witnesses.MAX_PAIRS:
-        raise ParamError(f"must hold between 1 and {witnesses.MAX_PAIRS} rows, got {len(value)}")
-    try:
-        array = np.asarray(value)
-    except (TypeError, ValueError, OverflowError):
-        array = None
-    if array is None or array.ndim != 2 or array.shape[1] != width:
-        got = "ragged rows" if array is None else f"shape {array.shape}"
-        raise ParamError(f"every row must be {shape} (N × {width} integers), got {got}")
-    # NumPy reads a mix of true/false and integers as integers: the element types say so.
-    if array.dtype.kind not in "iu" or (
-        array.dtype.kind == "i" and set(map(type, chain.from_iterable(value))) != {int}
-    ):
-        raise ParamError(
-            f"every row must be {shape} with integer entries (no floats, strings, "
-            "booleans or nulls; at most 64 bits)"
-        )
-    indices = array[:, :2]
-    outside = (indices < 0) | (indices >= witnesses.MAX_K)
-    if outside.any():
-        bad = int(np.flatnonzero(outside.any(axis=1))[0])
-        raise ParamError(
-            f"row {bad} has an index outside [0, {witnesses.MAX_K}): {array[bad].tolist()}"
-        )
-    if array.dtype.kind == "u" and int(array.max()) > np.iinfo(np.int64).max:
-        raise ParamError(f"every row must be {shape} with integers below 2**63")
-    return array.astype(np.int64)
-
-
-@dataclass(frozen=True)
-class Pairs(Param):
-    """(winner, loser) candidate indices; ranges are checked against K by the kind."""
-
-    def json_schema(self) -> dict[str, Any]:
-        return {
-            "type": "array",
-            "items": {
-                "type": "array",
-                "items": {"type": "integer", "minimum": 0, "maximum": witnesses.MAX_K - 1},
-                "minItems": 2,
-                "maxItems": 2,
-                "description": "[winner, loser]: the winner was preferred to the loser",
-            },
-            "minItems": 1,
-            "maxItems": witnesses.MAX_PAIRS,
-            **super().json_schema(),
-        }
-
-    def clean(self, value: object) -> list[list[int]]:
-        return _index_rows(value, 2, "[winner, loser]").tolist()
-
-
-@dataclass(frozen=True)
-class Triplets(Param):
-    """[winner, loser, count] rows: the same pair counted, capped in rows, not battles."""
-
-    def json_schema(self) -> dict[str, Any]:
-        return {
-            "type": ["array", "null"],
-            "items": {
-                "type": "array",
-                "prefixItems": [
-                    {"type": "integer", "minimum": 0, "maximum": witnesses.MAX_K - 1},
-                    {"type": "integer", "minimum": 0, "maximum": witnesses.MAX_K - 1},
-                    {"type": "integer", "minimum": 1, "maximum": witnesses.MAX_BATTLES},
-                ],
-                "minItems": 3,
-                "maxItems": 3,
-                "description": "[winner, loser, count]: the winner beat the loser count times",
-            },
-            "minItems": 1,
-            "maxItems": witnesses.MAX_PAIRS,
-            **super().json_schema(),
-        }
-
-    def clean(self, value: object) -> list[list[int]] | None:
-        if value is None:
-            return None
-        array = _index_rows(value, 3, "[winner, loser, count]")
-        try:
-            witnesses.check_counts("triplets", array[:, 2], n=array.shape[0])
-        except witnesses.WitnessInputError as exc:
-            raise ParamError(exc.message.replace("count ", "row ", 1)) from None
-        return array.tolist()
-
-
-# Kinds ------------------------------------------------------------------------------------
-
-
-class _Errors:
-    """Collects one message per field, so a request learns everything wrong at once."""
-
-    def __init__(self) -> None:
-        self.by_field: dict[str, list[str]] = {}
-
-    def add(self, name: str, message: str) -> None:
-        self.by_field.setdefault(name, []).append(message)
-
-    def witness(self, exc: witnesses.WitnessInputError, default_field: str) -> None:
-        self.add(exc.field if exc.field else default_field, exc.message)
-
-    def raise_if_any(self) -> None:
-        if self.by_field:
-            raise ValidationError(self.by_field)
-
-    def __contains__(self, name: str) -> bool:
-        return name in self.by_field
-
-
 @dataclass(frozen=True)
 class DemoKind:
     slug: str
     title: str
     summary: str
-    params: tuple[Param, ...]
-    canonicalise: Callable[[dict[str, Any], set[str], _Errors], dict[str, Any]]
+    params: type[DemoParams]
     compute: Callable[[dict[str, Any], Progress], dict[str, Any]]
+    result: type[BaseModel]
     notes: tuple[str, ...] = ()
     # The caps this kind enforces; None: the catalogue-wide CAPS.
     caps: Mapping[str, Any] | None = None
 
     @property
     def param_names(self) -> tuple[str, ...]:
-        return tuple(param.name for param in self.params)
+        return tuple(self.params.model_fields)
 
     def defaults(self) -> dict[str, Any]:
-        return {param.name: param.default for param in self.params}
+        return self.params.defaults()
 
     def json_schema(self) -> dict[str, Any]:
-        return {
-            "type": "object",
-            "properties": {param.name: param.json_schema() for param in self.params},
-            "additionalProperties": False,
-        }
+        return self.params.model_json_schema()
 
     def validate(self, raw: object) -> dict[str, Any]:
         """Raw JSON-like parameters → canonical parameters, or ValidationError per field."""
-        if not isinstance(raw, Mapping):
-            raise ValidationError(
-                {"params": [f"must be a JSON object of parameters, got {_json_type(raw)}"]}
-            )
-        errors = _Errors()
-        known = {param.name: param for param in self.params}
-        for name in raw:
-            if name not in known:
-                errors.add(
-                    str(name)[:60],
-                    f"unknown parameter for {self.slug}; expected one of: "
-                    + ", ".join(self.param_names),
-                )
-        values: dict[str, Any] = {}
-        for name, param in known.items():
-            if name not in raw:
-                values[name] = param.default
-                continue
-            try:
-                values[name] = param.clean(raw[name])
-            except ParamError as exc:
-                errors.add(name, exc.message)
-        errors.raise_if_any()
-        canonical = self.canonicalise(values, {name for name in raw if name in known}, errors)
-        errors.raise_if_any()
-        return dict(sorted(canonical.items()))
+        return self.params.canonical(raw, kind=self.slug)
 
 
 def params_hash(kind: str, params: Mapping[str, Any]) -> str:
@@ -420,7 +121,7 @@ def _default_pi_ref(k: int) -> list[float]:
     return list(PAGE_PI_REF) if k == PAGE_K else [1.0 / k] * k
 
 
-def _check_pi_ref(values: dict[str, Any], k: int, errors: _Errors) -> None:
+def _check_pi_ref(values: dict[str, Any], k: int, errors: FieldErrors) -> None:
     if values["pi_ref"] is None:
         values["pi_ref"] = _default_pi_ref(k)
         return
@@ -444,7 +145,7 @@ def _fit_arrays(values: Mapping[str, Any]) -> tuple[np.ndarray, np.ndarray | Non
     return np.asarray(values["pairs"], dtype=np.int64), None
 
 
-def _canonical_fit_data(values: dict[str, Any], given: set[str], errors: _Errors) -> bool:
+def _canonical_fit_data(values: dict[str, Any], given: set[str], errors: FieldErrors) -> bool:
     """Keep one of pairs and triplets; False when both were given."""
     if values["triplets"] is None:
         values.pop("triplets")
@@ -456,7 +157,7 @@ def _canonical_fit_data(values: dict[str, Any], given: set[str], errors: _Errors
     return True
 
 
-def _check_fit_inputs(values: dict[str, Any], errors: _Errors) -> None:
+def _check_fit_inputs(values: dict[str, Any], errors: FieldErrors) -> None:
     """Pairs against K, the page method's cap, and Ford's condition when l2 = 0.
 
     Valid triplets that all count 1 then become pairs, so that they share a run with the
@@ -488,7 +189,7 @@ def _check_fit_inputs(values: dict[str, Any], errors: _Errors) -> None:
         values.pop("triplets")
 
 
-def _check_exploited_index(values: dict[str, Any], k: int, errors: _Errors) -> bool:
+def _check_exploited_index(values: dict[str, Any], k: int, errors: FieldErrors) -> bool:
     """Default the candidate a proxy overrates to the last one; False if it is not one of K."""
     if values["exploited_index"] is None:
         values["exploited_index"] = k - 1
@@ -502,7 +203,7 @@ def _check_exploited_index(values: dict[str, Any], k: int, errors: _Errors) -> b
 
 
 def _check_policy_overflow(
-    rewards: list[float], beta: float, errors: _Errors, *, field: str = "beta"
+    rewards: list[float], beta: float, errors: FieldErrors, *, field: str = "beta"
 ) -> None:
     values = np.asarray(rewards, dtype=np.float64)
     with np.errstate(over="ignore", invalid="ignore"):
@@ -515,36 +216,9 @@ def _check_policy_overflow(
 
 # reward-fit --------------------------------------------------------------------------------
 
-_PAIRS = Pairs("pairs", "Preference pairs [winner, loser] over candidates 0..K-1.", PAGE_PAIRS)
-_TRIPLETS = Triplets(
-    "triplets",
-    "Instead of pairs: [winner, loser, count] rows, each standing for count battles the "
-    f"winner won (count >= 1), e.g. [[0, 1, 120], [1, 0, 45]]. Capped at "
-    f"{witnesses.MAX_PAIRS:,} rows and {witnesses.MAX_BATTLES:,} battles in all, so millions "
-    "of battles fit in one request; the fit works on the win counts, so its cost depends on "
-    "the rows and K, not the battles. Give pairs or triplets, not both.",
-    None,
-)
-_K = Integer("K", "Number of candidate completions.", PAGE_K, 2, witnesses.MAX_K)
-_L2 = Number(
-    "l2",
-    "L2 regularisation of the rewards. With l2 = 0 a fit exists only when every split of "
-    "the candidates has a winner on each side (Ford's condition); otherwise 400.",
-    witnesses.PAGE_L2,
-    minimum=0.0,
-)
-_METHOD = Choice(
-    "method",
-    "newton solves the fit to convergence; page runs the page's loop (800 steps, lr 0.3) "
-    "and reproduces its printed numbers.",
-    "newton",
-    choices=("newton", "page"),
-    aliases={"gradient": "page"},
-)
-
 
 def _canonical_reward_fit(
-    values: dict[str, Any], given: set[str], errors: _Errors
+    values: dict[str, Any], given: set[str], errors: FieldErrors
 ) -> dict[str, Any]:
     if _canonical_fit_data(values, given, errors):
         _check_fit_inputs(values, errors)
@@ -594,51 +268,12 @@ def _compute_reward_fit(params: dict[str, Any], progress: Progress) -> dict[str,
 
 # kl-policy ---------------------------------------------------------------------------------
 
-_PI_REF = Vector(
-    "pi_ref",
-    "Reference policy: K positive probabilities summing to 1. Default: the page's "
-    "[0.35, 0.30, 0.20, 0.15] when K = 4, uniform otherwise.",
-    None,
-    nullable=True,
-)
-_BETA = Number(
-    "beta",
-    "KL strength β > 0: larger keeps π* near π_ref.",
-    PAGE_BETA,
-    minimum=BETA_FLOOR,
-)
-_SHIFT = Number("shift", "A constant added to every reward; π* must not change.", PAGE_SHIFT)
-_REWARDS = Vector(
-    "rewards",
-    "Rewards to use instead of a fit (then leave out pairs, l2 and method; K defaults to "
-    "their length).",
-    None,
-    nullable=True,
-)
-_PROXY_TOGGLE = Boolean(
-    "proxy_gap",
-    "Toggle: optimise a proxy that overrates one candidate by proxy_gap_size, and report the "
-    "true utility (the learned rewards) it then earns.",
-    False,
-)
-_PROXY_SIZE = Number(
-    "proxy_gap_size",
-    "How much the proxy overrates the exploited candidate (used when proxy_gap is on).",
-    DEFAULT_PROXY_GAP,
-)
-_EXPLOITED = Integer(
-    "exploited_index",
-    "The candidate the proxy overrates. Default: the last candidate (K - 1).",
-    None,
-    0,
-    witnesses.MAX_K - 1,
-)
 _FIT_FIELDS = ("pairs", "triplets", "l2", "method")
 _PROXY_FIELDS = ("proxy_gap_size", "exploited_index")
 
 
 def _canonical_kl_policy(
-    values: dict[str, Any], given: set[str], errors: _Errors
+    values: dict[str, Any], given: set[str], errors: FieldErrors
 ) -> dict[str, Any]:
     rewards = values["rewards"]
     if rewards is not None:
@@ -735,35 +370,9 @@ def _compute_kl_policy(params: dict[str, Any], progress: Progress) -> dict[str, 
 
 # reward-hacking ----------------------------------------------------------------------------
 
-_TRUE_UTILITY = Vector(
-    "true_utility",
-    "The real target u, one value per candidate. Default: the page's learned rewards.",
-    PAGE_LEARNED_REWARDS,
-)
-_PROXY_REWARDS = Vector(
-    "proxy_rewards",
-    "The proxy r the policy optimises. Default: u with proxy_gap added to exploited_index.",
-    None,
-    nullable=True,
-)
-_HACK_GAP = Number(
-    "proxy_gap",
-    "How much the proxy overrates the exploited candidate (when proxy_rewards is not given).",
-    DEFAULT_PROXY_GAP,
-)
-_BETA_MIN = Number("beta_min", "Smallest β of the sweep.", DEFAULT_BETA_MIN, minimum=BETA_FLOOR)
-_BETA_MAX = Number("beta_max", "Largest β of the sweep.", DEFAULT_BETA_MAX, minimum=BETA_FLOOR)
-_POINTS = Integer(
-    "points",
-    "Number of geometrically spaced β values.",
-    DEFAULT_SWEEP_POINTS,
-    2,
-    witnesses.MAX_SWEEP_POINTS,
-)
-
 
 def _canonical_reward_hacking(
-    values: dict[str, Any], given: set[str], errors: _Errors
+    values: dict[str, Any], given: set[str], errors: FieldErrors
 ) -> dict[str, Any]:
     k = len(values["true_utility"])
     _check_pi_ref(values, k, errors)
@@ -829,26 +438,6 @@ def _compute_reward_hacking(params: dict[str, Any], progress: Progress) -> dict[
 # bradley-terry, dpo, overoptimization (the preference-learning pages) ---------------------
 
 
-@dataclass(frozen=True)
-class WinCounts(Param):
-    """A K×K matrix of whole numbers: row i, column j counts the times i beat j."""
-
-    def json_schema(self) -> dict[str, Any]:
-        return {
-            "type": "array",
-            "items": {"type": "array", "items": {"type": "integer", "minimum": 0}},
-            "minItems": 2,
-            "maxItems": witnesses.MAX_ITEMS,
-            **super().json_schema(),
-        }
-
-    def clean(self, value: object) -> list[list[int]]:
-        try:
-            return kinds_pages_preferences.win_counts_clean(value)
-        except ValueError as exc:
-            raise ParamError(str(exc)) from None
-
-
 _BRADLEY_TERRY_CAPS = {
     "max_items": witnesses.MAX_ITEMS,
     "max_comparisons": witnesses.MAX_PAIRS,
@@ -866,67 +455,342 @@ _OVEROPTIMIZATION_CAPS = {
     "min_beta": BETA_FLOOR,
     "max_n": witnesses.MAX_N,
 }
-_WINS = WinCounts(
-    "wins",
-    "Win counts: wins[i][j] is how often item i beat item j (diagonal 0). A fit exists only "
-    "when every split of the items has a win across it both ways (Ford's condition).",
-    kinds_pages_preferences.DEFAULT_WINS,
+# Parameter models --------------------------------------------------------------------------
+
+_INDEX = whole_number(ge=0, le=witnesses.MAX_K - 1)
+_PI_REF_DESCRIPTION = (
+    "Reference policy: K positive probabilities summing to 1. Default: the page's "
+    "[0.35, 0.30, 0.20, 0.15] when K = 4, uniform otherwise."
 )
-_BT_METHOD = Choice(
-    "method",
-    "mm multiplies each strength by observed/expected wins until they agree; newton uses the "
-    "exact Hessian. The result also reports the other method as a cross-check.",
-    "mm",
-    choices=witnesses.BT_METHODS,
+_EXPLOITED_DESCRIPTION = "The candidate the proxy overrates. Default: the last candidate (K - 1)."
+_HACK_GAP_DESCRIPTION = (
+    "How much the proxy overrates the exploited candidate (when proxy_rewards is not given)."
 )
-_DPO_BETA = Number(
-    "beta",
-    "KL strength β > 0 of the RLHF policy DPO's optimum is compared with; beyond 100 the "
-    "policy stays within rounding of π_ref.",
-    PAGE_BETA,
-    minimum=BETA_FLOOR,
-    maximum=witnesses.DPO_MAX_BETA,
-)
-_DPO_L2 = Number(
-    "l2",
-    "L2 penalty on the centred implicit reward, as the RLHF page's reward model uses (0.05). "
-    "l2 = 0 is plain DPO, which has an optimum only under Ford's condition.",
-    witnesses.PAGE_L2,
-    minimum=0.0,
-)
-_GOLD = Vector(
-    "gold_reward",
-    "The gold reward g (the real target), one value per candidate. Default: the RLHF page's "
-    "learned rewards.",
-    PAGE_LEARNED_REWARDS,
-)
-_PROXY = Vector(
-    "proxy_reward",
-    "The proxy r the optimiser sees. Default: g with proxy_gap added to exploited_index.",
-    None,
-    nullable=True,
-)
-_OPTIMIZER = Choice(
-    "optimizer",
-    "kl-regularized: π ∝ π_ref·exp(r/β) as β falls from beta_max to beta_min; best-of-n: "
-    "the proxy's favourite of n draws from π_ref, for n from 1 to n_max.",
-    "kl-regularized",
-    choices=witnesses.OPTIMIZERS,
-)
-_N_MAX = Integer(
-    "n_max",
-    "Largest n of the best-of-n sweep.",
-    kinds_pages_preferences.DEFAULT_N_MAX,
-    2,
-    witnesses.MAX_N,
-)
-_PRESSURE_POINTS = Integer(
-    "points",
-    "Number of pressure settings (β values, or distinct n), spaced geometrically.",
-    kinds_pages_preferences.DEFAULT_OVEROPTIMIZATION_POINTS,
-    2,
-    witnesses.MAX_SWEEP_POINTS,
-)
+
+
+class _FitParams(DemoParams):
+    """The parameters of a Bradley–Terry reward fit, shared by reward-fit and kl-policy."""
+
+    pairs: Pairs = Field(
+        PAGE_PAIRS, description="Preference pairs [winner, loser] over candidates 0..K-1."
+    )
+    triplets: Triplets = Field(
+        None,
+        description=(
+            "Instead of pairs: [winner, loser, count] rows, each standing for count battles "
+            "the winner won (count >= 1), e.g. [[0, 1, 120], [1, 0, 45]]. Capped at "
+            f"{witnesses.MAX_PAIRS:,} rows and {witnesses.MAX_BATTLES:,} battles in all, so "
+            "millions of battles fit in one request; the fit works on the win counts, so its "
+            "cost depends on the rows and K, not the battles. Give pairs or triplets, not both."
+        ),
+    )
+    K: WholeNumber = Field(
+        PAGE_K, ge=2, le=witnesses.MAX_K, description="Number of candidate completions."
+    )
+    l2: FiniteFloat = Field(
+        witnesses.PAGE_L2,
+        ge=0.0,
+        description=(
+            "L2 regularisation of the rewards. With l2 = 0 a fit exists only when every split "
+            "of the candidates has a winner on each side (Ford's condition); otherwise 400."
+        ),
+    )
+    method: choice("newton", "page", aliases={"gradient": "page"}) = Field(
+        "newton",
+        description=(
+            "newton solves the fit to convergence; page runs the page's loop (800 steps, lr "
+            "0.3) and reproduces its printed numbers."
+        ),
+    )
+
+
+class RewardFitParams(_FitParams):
+    """Parameters of reward-fit."""
+
+    canonicalise = staticmethod(_canonical_reward_fit)
+
+
+class KlPolicyParams(_FitParams):
+    """Parameters of kl-policy."""
+
+    canonicalise = staticmethod(_canonical_kl_policy)
+
+    rewards: Vector | None = Field(
+        None,
+        description=(
+            "Rewards to use instead of a fit (then leave out pairs, l2 and method; K defaults "
+            "to their length)."
+        ),
+    )
+    pi_ref: Vector | None = Field(None, description=_PI_REF_DESCRIPTION)
+    beta: FiniteFloat = Field(
+        PAGE_BETA, ge=BETA_FLOOR, description="KL strength β > 0: larger keeps π* near π_ref."
+    )
+    shift: FiniteFloat = Field(
+        PAGE_SHIFT, description="A constant added to every reward; π* must not change."
+    )
+    proxy_gap: bool = Field(
+        False,
+        description=(
+            "Toggle: optimise a proxy that overrates one candidate by proxy_gap_size, and "
+            "report the true utility (the learned rewards) it then earns."
+        ),
+    )
+    proxy_gap_size: FiniteFloat = Field(
+        DEFAULT_PROXY_GAP,
+        description=(
+            "How much the proxy overrates the exploited candidate (used when proxy_gap is on)."
+        ),
+    )
+    exploited_index: _INDEX | None = Field(None, description=_EXPLOITED_DESCRIPTION)
+
+
+class RewardHackingParams(DemoParams):
+    """Parameters of reward-hacking."""
+
+    canonicalise = staticmethod(_canonical_reward_hacking)
+
+    true_utility: Vector = Field(
+        PAGE_LEARNED_REWARDS,
+        description=(
+            "The real target u, one value per candidate. Default: the page's learned rewards."
+        ),
+    )
+    proxy_rewards: Vector | None = Field(
+        None,
+        description=(
+            "The proxy r the policy optimises. Default: u with proxy_gap added to exploited_index."
+        ),
+    )
+    proxy_gap: FiniteFloat = Field(DEFAULT_PROXY_GAP, description=_HACK_GAP_DESCRIPTION)
+    exploited_index: _INDEX | None = Field(None, description=_EXPLOITED_DESCRIPTION)
+    pi_ref: Vector | None = Field(None, description=_PI_REF_DESCRIPTION)
+    beta_min: FiniteFloat = Field(
+        DEFAULT_BETA_MIN, ge=BETA_FLOOR, description="Smallest β of the sweep."
+    )
+    beta_max: FiniteFloat = Field(
+        DEFAULT_BETA_MAX, ge=BETA_FLOOR, description="Largest β of the sweep."
+    )
+    points: WholeNumber = Field(
+        DEFAULT_SWEEP_POINTS,
+        ge=2,
+        le=witnesses.MAX_SWEEP_POINTS,
+        description="Number of geometrically spaced β values.",
+    )
+
+
+class MleFitParams(DemoParams):
+    """Parameters of mle-fit."""
+
+    canonicalise = staticmethod(foundations.canonical_mle_fit)
+
+    x: vector(witnesses.likelihood.MAX_OBSERVATIONS) = Field(
+        foundations.MLE_X, description="One feature value per observation (|x| <= 1e6)."
+    )
+    y: vector(witnesses.likelihood.MAX_OBSERVATIONS) = Field(
+        foundations.MLE_Y,
+        description=(
+            "One 0/1 label per observation. Both labels must occur, and the classes must "
+            "overlap in x (else the likelihood has no finite maximum: 400)."
+        ),
+    )
+
+
+class KlAsymmetryParams(DemoParams):
+    """Parameters of kl-asymmetry."""
+
+    canonicalise = staticmethod(foundations.canonical_kl_asymmetry)
+
+    p: vector(witnesses.divergence.MAX_CATEGORIES) = Field(
+        foundations.KL_P,
+        description="A distribution over K categories: non-negative, summing to 1.",
+    )
+    q: vector(witnesses.divergence.MAX_CATEGORIES) = Field(
+        foundations.KL_Q, description="A second distribution over the same K categories."
+    )
+
+
+_PG_ARMS = vector(witnesses.policy_gradient.MAX_ARMS)
+_PPO_ARMS = vector(witnesses.ppo.MAX_ARMS)
+
+
+class ReinforceBanditParams(DemoParams):
+    """Parameters of reinforce-bandit."""
+
+    canonicalise = staticmethod(foundations.canonical_reinforce_bandit)
+
+    mean_rewards: _PG_ARMS = Field(
+        foundations.BANDIT_REWARDS, description="Mean reward of each arm (|μ| <= 1e6)."
+    )
+    logits: _PG_ARMS | None = Field(
+        None, description="Initial softmax logits θ, one per arm (|θ| <= 30). Default: zeros."
+    )
+    noise: FiniteFloat = Field(
+        foundations.PG_NOISE,
+        ge=0.0,
+        le=foundations.MAX_NOISE,
+        description="Standard deviation of the reward noise.",
+    )
+    samples: WholeNumber = Field(
+        foundations.PG_SAMPLES,
+        ge=2,
+        le=witnesses.policy_gradient.MAX_SAMPLES,
+        description="Seeded pulls for the sampled gradient estimates.",
+    )
+    steps: WholeNumber = Field(
+        foundations.PG_STEPS,
+        ge=1,
+        le=witnesses.policy_gradient.MAX_STEPS,
+        description="Training steps (one pull per run each).",
+    )
+    runs: WholeNumber = Field(
+        foundations.PG_RUNS,
+        ge=1,
+        le=witnesses.policy_gradient.MAX_RUNS,
+        description="Independent training runs averaged in the curves.",
+    )
+    learning_rate: FiniteFloat = Field(
+        foundations.PG_LEARNING_RATE,
+        gt=0.0,
+        le=foundations.MAX_LEARNING_RATE,
+        description="Step size of each REINFORCE update.",
+    )
+    seed: WholeNumber = Field(
+        0,
+        ge=0,
+        le=witnesses.policy_gradient.MAX_SEED,
+        description="Seed of the random pulls and rewards.",
+    )
+
+
+class PpoClipParams(DemoParams):
+    """Parameters of ppo-clip."""
+
+    canonicalise = staticmethod(foundations.canonical_ppo_clip)
+
+    mean_rewards: _PPO_ARMS = Field(
+        foundations.PPO_REWARDS,
+        description="Mean reward of each arm (|μ| <= 1e6); advantages are exact under π_old.",
+    )
+    old_logits: _PPO_ARMS | None = Field(
+        None,
+        description="Logits of the old policy π_old (|θ| <= 30). Default: zeros (uniform).",
+    )
+    epsilon: FiniteFloat = Field(
+        foundations.PPO_EPSILON,
+        gt=0.0,
+        le=witnesses.ppo.MAX_EPSILON,
+        description="Clip range ε: ratios are clipped to [1 − ε, 1 + ε].",
+    )
+    learning_rate: FiniteFloat = Field(
+        foundations.PPO_LEARNING_RATE,
+        gt=0.0,
+        le=foundations.MAX_LEARNING_RATE,
+        description="Step size of the gradient ascent on each surrogate.",
+    )
+    epochs: WholeNumber = Field(
+        foundations.PPO_EPOCHS,
+        ge=1,
+        le=witnesses.ppo.MAX_EPOCHS,
+        description="Gradient-ascent steps on each surrogate.",
+    )
+
+
+class BradleyTerryParams(DemoParams):
+    """Parameters of bradley-terry."""
+
+    canonicalise = staticmethod(kinds_pages_preferences.canonical_bradley_terry)
+
+    wins: win_counts(kinds_pages_preferences.win_counts_clean) = Field(
+        kinds_pages_preferences.DEFAULT_WINS,
+        description=(
+            "Win counts: wins[i][j] is how often item i beat item j (diagonal 0). A fit exists "
+            "only when every split of the items has a win across it both ways (Ford's "
+            "condition)."
+        ),
+    )
+    method: choice(*witnesses.BT_METHODS) = Field(
+        "mm",
+        description=(
+            "mm multiplies each strength by observed/expected wins until they agree; newton "
+            "uses the exact Hessian. The result also reports the other method as a cross-check."
+        ),
+    )
+
+
+class DpoParams(DemoParams):
+    """Parameters of dpo."""
+
+    canonicalise = staticmethod(kinds_pages_preferences.canonical_dpo)
+
+    pairs: Pairs = _FitParams.model_fields["pairs"]
+    K: WholeNumber = _FitParams.model_fields["K"]
+    pi_ref: Vector | None = Field(None, description=_PI_REF_DESCRIPTION)
+    beta: FiniteFloat = Field(
+        PAGE_BETA,
+        ge=BETA_FLOOR,
+        le=witnesses.DPO_MAX_BETA,
+        description=(
+            "KL strength β > 0 of the RLHF policy DPO's optimum is compared with; beyond 100 "
+            "the policy stays within rounding of π_ref."
+        ),
+    )
+    l2: FiniteFloat = Field(
+        witnesses.PAGE_L2,
+        ge=0.0,
+        description=(
+            "L2 penalty on the centred implicit reward, as the RLHF page's reward model uses "
+            "(0.05). l2 = 0 is plain DPO, which has an optimum only under Ford's condition."
+        ),
+    )
+
+
+class OveroptimizationParams(DemoParams):
+    """Parameters of overoptimization."""
+
+    canonicalise = staticmethod(kinds_pages_preferences.canonical_overoptimization)
+
+    gold_reward: Vector = Field(
+        PAGE_LEARNED_REWARDS,
+        description=(
+            "The gold reward g (the real target), one value per candidate. Default: the RLHF "
+            "page's learned rewards."
+        ),
+    )
+    proxy_reward: Vector | None = Field(
+        None,
+        description=(
+            "The proxy r the optimiser sees. Default: g with proxy_gap added to exploited_index."
+        ),
+    )
+    proxy_gap: FiniteFloat = Field(DEFAULT_PROXY_GAP, description=_HACK_GAP_DESCRIPTION)
+    exploited_index: _INDEX | None = Field(None, description=_EXPLOITED_DESCRIPTION)
+    pi_ref: Vector | None = Field(None, description=_PI_REF_DESCRIPTION)
+    optimizer: choice(*witnesses.OPTIMIZERS) = Field(
+        "kl-regularized",
+        description=(
+            "kl-regularized: π ∝ π_ref·exp(r/β) as β falls from beta_max to beta_min; "
+            "best-of-n: the proxy's favourite of n draws from π_ref, for n from 1 to n_max."
+        ),
+    )
+    beta_min: FiniteFloat = RewardHackingParams.model_fields["beta_min"]
+    beta_max: FiniteFloat = RewardHackingParams.model_fields["beta_max"]
+    n_max: WholeNumber = Field(
+        kinds_pages_preferences.DEFAULT_N_MAX,
+        ge=2,
+        le=witnesses.MAX_N,
+        description="Largest n of the best-of-n sweep.",
+    )
+    points: WholeNumber = Field(
+        kinds_pages_preferences.DEFAULT_OVEROPTIMIZATION_POINTS,
+        ge=2,
+        le=witnesses.MAX_SWEEP_POINTS,
+        description="Number of pressure settings (β values, or distinct n), spaced geometrically.",
+    )
+
+
+# The kinds ---------------------------------------------------------------------------------
+
 
 PREFERENCE_KINDS = (
     DemoKind(
@@ -936,9 +800,9 @@ PREFERENCE_KINDS = (
             "Maximum-likelihood strengths from a win matrix (MM or Newton), with each "
             "item's expected wins against its observed wins."
         ),
-        params=(_WINS, _BT_METHOD),
-        canonicalise=kinds_pages_preferences.canonical_bradley_terry,
+        params=BradleyTerryParams,
         compute=kinds_pages_preferences.compute_bradley_terry,
+        result=results.BradleyTerryResult,
         caps=_BRADLEY_TERRY_CAPS,
     ),
     DemoKind(
@@ -949,9 +813,9 @@ PREFERENCE_KINDS = (
             "π_ref·exp(r/β)/Z built from the Bradley–Terry fit: same policy, and "
             "β·log(π/π_ref) is r up to one constant."
         ),
-        params=(_PAIRS, _K, _PI_REF, _DPO_BETA, _DPO_L2),
-        canonicalise=kinds_pages_preferences.canonical_dpo,
+        params=DpoParams,
         compute=kinds_pages_preferences.compute_dpo,
+        result=results.DpoResult,
         caps=_DPO_CAPS,
     ),
     DemoKind(
@@ -962,20 +826,9 @@ PREFERENCE_KINDS = (
             "best-of-n): the proxy score keeps rising, the gold score peaks, and the KL at "
             "the peak is reported."
         ),
-        params=(
-            _GOLD,
-            _PROXY,
-            _HACK_GAP,
-            _EXPLOITED,
-            _PI_REF,
-            _OPTIMIZER,
-            _BETA_MIN,
-            _BETA_MAX,
-            _N_MAX,
-            _PRESSURE_POINTS,
-        ),
-        canonicalise=kinds_pages_preferences.canonical_overoptimization,
+        params=OveroptimizationParams,
         compute=kinds_pages_preferences.compute_overoptimization,
+        result=results.OveroptimizationResult,
         caps=_OVEROPTIMIZATION_CAPS,
     ),
 )
@@ -988,9 +841,9 @@ KINDS: dict[str, DemoKind] = {
             slug="reward-fit",
             title="Bradley–Terry reward fit",
             summary="Fit mean-zero rewards to pairwise preferences: P(winner ≻ loser) = σ(Δ).",
-            params=(_PAIRS, _TRIPLETS, _K, _L2, _METHOD),
-            canonicalise=_canonical_reward_fit,
+            params=RewardFitParams,
             compute=_compute_reward_fit,
+            result=results.RewardFitResult,
         ),
         DemoKind(
             slug="kl-policy",
@@ -999,22 +852,9 @@ KINDS: dict[str, DemoKind] = {
                 "Fit rewards from the pairs (or take them as given), reweight π_ref by "
                 "exp(r/β), and check that shifting every reward leaves π* unchanged."
             ),
-            params=(
-                _PAIRS,
-                _TRIPLETS,
-                _K,
-                _L2,
-                _METHOD,
-                _REWARDS,
-                _PI_REF,
-                _BETA,
-                _SHIFT,
-                _PROXY_TOGGLE,
-                _PROXY_SIZE,
-                _EXPLOITED,
-            ),
-            canonicalise=_canonical_kl_policy,
+            params=KlPolicyParams,
             compute=_compute_kl_policy,
+            result=results.KlPolicyResult,
         ),
         DemoKind(
             slug="reward-hacking",
@@ -1023,18 +863,9 @@ KINDS: dict[str, DemoKind] = {
                 "Optimise a proxy reward that overrates one candidate across a β sweep, and "
                 "find the β below which lowering it costs true utility."
             ),
-            params=(
-                _TRUE_UTILITY,
-                _PROXY_REWARDS,
-                _HACK_GAP,
-                _EXPLOITED,
-                _PI_REF,
-                _BETA_MIN,
-                _BETA_MAX,
-                _POINTS,
-            ),
-            canonicalise=_canonical_reward_hacking,
+            params=RewardHackingParams,
             compute=_compute_reward_hacking,
+            result=results.RewardHackingResult,
         ),
         # The pages RLHF builds on: maximum likelihood, KL divergence, policy gradient, PPO.
         DemoKind(
@@ -1044,23 +875,9 @@ KINDS: dict[str, DemoKind] = {
                 "Fit p̂ = k/n to the labels, then a logistic model P(y = 1 | x) = σ(a + bx) by "
                 "Newton's method, with the Fisher information and standard errors."
             ),
-            params=(
-                Vector(
-                    "x",
-                    "One feature value per observation (|x| <= 1e6).",
-                    foundations.MLE_X,
-                    max_items=witnesses.likelihood.MAX_OBSERVATIONS,
-                ),
-                Vector(
-                    "y",
-                    "One 0/1 label per observation. Both labels must occur, and the classes "
-                    "must overlap in x (else the likelihood has no finite maximum: 400).",
-                    foundations.MLE_Y,
-                    max_items=witnesses.likelihood.MAX_OBSERVATIONS,
-                ),
-            ),
-            canonicalise=foundations.canonical_mle_fit,
+            params=MleFitParams,
             compute=foundations.compute_mle_fit,
+            result=results.MleFitResult,
             caps=foundations.MLE_CAPS,
         ),
         DemoKind(
@@ -1070,22 +887,9 @@ KINDS: dict[str, DemoKind] = {
                 "KL(p‖q) and KL(q‖p) with the checks between them, and the one-bump fits of p "
                 "that minimise each direction."
             ),
-            params=(
-                Vector(
-                    "p",
-                    "A distribution over K categories: non-negative, summing to 1.",
-                    foundations.KL_P,
-                    max_items=witnesses.divergence.MAX_CATEGORIES,
-                ),
-                Vector(
-                    "q",
-                    "A second distribution over the same K categories.",
-                    foundations.KL_Q,
-                    max_items=witnesses.divergence.MAX_CATEGORIES,
-                ),
-            ),
-            canonicalise=foundations.canonical_kl_asymmetry,
+            params=KlAsymmetryParams,
             compute=foundations.compute_kl_asymmetry,
+            result=results.KlAsymmetryResult,
             caps=foundations.KL_CAPS,
         ),
         DemoKind(
@@ -1095,65 +899,9 @@ KINDS: dict[str, DemoKind] = {
                 "The score-function gradient of a softmax policy: the same mean for every "
                 "baseline, a smaller variance with a good one, and training runs of each."
             ),
-            params=(
-                Vector(
-                    "mean_rewards",
-                    "Mean reward of each arm (|μ| <= 1e6).",
-                    foundations.BANDIT_REWARDS,
-                    max_items=witnesses.policy_gradient.MAX_ARMS,
-                ),
-                Vector(
-                    "logits",
-                    "Initial softmax logits θ, one per arm (|θ| <= 30). Default: zeros.",
-                    None,
-                    max_items=witnesses.policy_gradient.MAX_ARMS,
-                    nullable=True,
-                ),
-                Number(
-                    "noise",
-                    "Standard deviation of the reward noise.",
-                    foundations.PG_NOISE,
-                    minimum=0.0,
-                    maximum=foundations.MAX_NOISE,
-                ),
-                Integer(
-                    "samples",
-                    "Seeded pulls for the sampled gradient estimates.",
-                    foundations.PG_SAMPLES,
-                    2,
-                    witnesses.policy_gradient.MAX_SAMPLES,
-                ),
-                Integer(
-                    "steps",
-                    "Training steps (one pull per run each).",
-                    foundations.PG_STEPS,
-                    1,
-                    witnesses.policy_gradient.MAX_STEPS,
-                ),
-                Integer(
-                    "runs",
-                    "Independent training runs averaged in the curves.",
-                    foundations.PG_RUNS,
-                    1,
-                    witnesses.policy_gradient.MAX_RUNS,
-                ),
-                Number(
-                    "learning_rate",
-                    "Step size of each REINFORCE update.",
-                    foundations.PG_LEARNING_RATE,
-                    exclusive_minimum=0.0,
-                    maximum=foundations.MAX_LEARNING_RATE,
-                ),
-                Integer(
-                    "seed",
-                    "Seed of the random pulls and rewards.",
-                    0,
-                    0,
-                    witnesses.policy_gradient.MAX_SEED,
-                ),
-            ),
-            canonicalise=foundations.canonical_reinforce_bandit,
+            params=ReinforceBanditParams,
             compute=foundations.compute_reinforce_bandit,
+            result=results.ReinforceBanditResult,
             caps=foundations.PG_CAPS,
         ),
         DemoKind(
@@ -1163,44 +911,9 @@ KINDS: dict[str, DemoKind] = {
                 "Ascend L^CLIP and the unclipped surrogate from an old policy: the ratio clip at "
                 "1 ± ε, the flat regions, and how far each step moves the policy."
             ),
-            params=(
-                Vector(
-                    "mean_rewards",
-                    "Mean reward of each arm (|μ| <= 1e6); advantages are exact under π_old.",
-                    foundations.PPO_REWARDS,
-                    max_items=witnesses.ppo.MAX_ARMS,
-                ),
-                Vector(
-                    "old_logits",
-                    "Logits of the old policy π_old (|θ| <= 30). Default: zeros (uniform).",
-                    None,
-                    max_items=witnesses.ppo.MAX_ARMS,
-                    nullable=True,
-                ),
-                Number(
-                    "epsilon",
-                    "Clip range ε: ratios are clipped to [1 − ε, 1 + ε].",
-                    foundations.PPO_EPSILON,
-                    exclusive_minimum=0.0,
-                    maximum=witnesses.ppo.MAX_EPSILON,
-                ),
-                Number(
-                    "learning_rate",
-                    "Step size of the gradient ascent on each surrogate.",
-                    foundations.PPO_LEARNING_RATE,
-                    exclusive_minimum=0.0,
-                    maximum=foundations.MAX_LEARNING_RATE,
-                ),
-                Integer(
-                    "epochs",
-                    "Gradient-ascent steps on each surrogate.",
-                    foundations.PPO_EPOCHS,
-                    1,
-                    witnesses.ppo.MAX_EPOCHS,
-                ),
-            ),
-            canonicalise=foundations.canonical_ppo_clip,
+            params=PpoClipParams,
             compute=foundations.compute_ppo_clip,
+            result=results.PpoClipResult,
             caps=foundations.PPO_CAPS,
         ),
         # The preference pages: Bradley–Terry, DPO, reward hacking.

@@ -282,6 +282,7 @@ SPECTACULAR_SETTINGS = {
     },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
+        "demos.openapi.add_demo_run_bodies",
         "learning_platform.schema.add_error_responses",
     ],
 }

@@ -30,8 +30,12 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from pydantic import Field
+
 from demos import catalogue
-from demos.catalogue import DemoKind, Integer, Number
+from demos.catalogue import DemoKind
+from demos.params import DemoParams, FiniteFloat, WholeNumber
+from demos.results import Result
 
 SLOW = "fault-slow"
 CRASH = "fault-crash"
@@ -40,8 +44,16 @@ TICK = 0.1
 LOG_ENV = "LP_FAULT_LOG"
 RESTORE_ENV = "LP_FAULT_RESTORE_INTERVAL"
 
-_TOKEN = Integer("token", "Tells one run from another.", 0, 0, 10**9)
-_SECONDS = Number("seconds", "How long the computation takes.", 1.0, minimum=0.0)
+
+class FaultParams(DemoParams):
+    token: WholeNumber = Field(0, ge=0, le=10**9, description="Tells one run from another.")
+    seconds: FiniteFloat = Field(1.0, ge=0.0, description="How long the computation takes.")
+
+
+class FaultResult(Result):
+    token: int
+    digest: str
+    pid: int
 
 
 def expected_result(token: int) -> dict[str, Any]:
@@ -61,10 +73,6 @@ def record(event: str, **fields: Any) -> None:
         os.write(descriptor, (line + "\n").encode())
     finally:
         os.close(descriptor)
-
-
-def _as_given(values: dict[str, Any], given: set[str], errors: Any) -> dict[str, Any]:
-    return values
 
 
 def _compute_slow(params: dict[str, Any], progress) -> dict[str, Any]:
@@ -87,17 +95,17 @@ KINDS = {
         slug=SLOW,
         title="Slow computation",
         summary="Sleeps for the given seconds, reporting progress, then answers.",
-        params=(_TOKEN, _SECONDS),
-        canonicalise=_as_given,
+        params=FaultParams,
         compute=_compute_slow,
+        result=FaultResult,
     ),
     CRASH: DemoKind(
         slug=CRASH,
         title="Crashing computation",
         summary="Kills the process computing it, on every attempt.",
-        params=(_TOKEN, _SECONDS),
-        canonicalise=_as_given,
+        params=FaultParams,
         compute=_compute_crash,
+        result=FaultResult,
     ),
 }
 

@@ -10,6 +10,8 @@ from django.core.cache import cache
 from django.db import transaction
 from rest_framework.test import APIClient
 
+from demos.catalogue import KINDS
+
 from .routes import documented_operations, fill_path
 
 ROLES = ("anonymous", "learner", "other_learner", "reviewer", "editor", "admin")
@@ -99,7 +101,8 @@ MATRIX = {
     "/api/v1/claims/{claim_id}/verify/": role_gated(VERIFIERS, post=201),
     "/api/v1/demos/": public_read(),
     "/api/v1/demos/{kind}/": public_read(),
-    "/api/v1/demos/{kind}/runs/": signed_in_only(post=202),
+    # One run operation per kind; an empty body is the kind's defaults, so each queues a run.
+    **{f"/api/v1/demos/{slug}/runs/": signed_in_only(post=202) for slug in KINDS},
     "/api/v1/demo-runs/{run_id}/": public_read(),
     "/api/v1/demo-runs/{run_id}/plot.svg": public_read(get=409),  # the run has not finished
     "/api/v1/research-room/drafts/": signed_in_only(get=200, post=400),
