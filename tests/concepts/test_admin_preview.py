@@ -1,7 +1,6 @@
 import json
 
 import pytest
-from django.test import Client
 
 from concepts.models import Concept, ConceptObject, ConceptRevision
 
@@ -11,20 +10,6 @@ from .test_admin import change_data, change_url
 pytestmark = pytest.mark.django_db
 
 BROKEN = r"\Delta = r_\phi(x,y_w)-\fracc{r_\phi}{(x,y_\ell)}."
-
-
-@pytest.fixture
-def editor_admin(editor) -> Client:
-    client = Client()
-    client.force_login(editor)
-    return client
-
-
-@pytest.fixture
-def reviewer_admin(reviewer) -> Client:
-    client = Client()
-    client.force_login(reviewer)
-    return client
 
 
 def preview_url(concept: Concept) -> str:
