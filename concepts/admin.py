@@ -1,4 +1,3 @@
-import json
 import mimetypes
 
 from django import forms
@@ -21,6 +20,7 @@ from learning_platform.admin_layout import (
     inline_headings_count,
 )
 
+from . import admin_preview
 from .models import (
     PRACTICE_HINTS_MAX,
     Concept,
@@ -258,25 +258,7 @@ class ConceptAdmin(admin.ModelAdmin):
         ]
 
     def preview_view(self, request, object_id):
-        from .api import concept_payload
-
-        concept = self.get_object(request, object_id)
-        if concept is None:
-            raise Http404("No such concept.")
-        if not self.has_view_permission(request, concept):
-            raise PermissionDenied
-        payload = concept_payload(concept=concept, request=request)
-        context = {
-            **self.admin_site.each_context(request),
-            "opts": self.opts,
-            "original": concept,
-            "title": f"Preview: {concept.title}",
-            "payload_json": json.dumps(payload, indent=2, ensure_ascii=False),
-            "sections": payload["sections"],
-            "objects": payload["objects"],
-            "api_url": payload["api_url"],
-        }
-        return TemplateResponse(request, "admin/concepts/concept/preview.html", context)
+        return admin_preview.preview_view(self, request, object_id)
 
     def revisions_view(self, request, object_id):
         concept = self.get_object(request, object_id)

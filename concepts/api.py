@@ -28,6 +28,7 @@ from learning_platform.permissions import IsEditor
 
 from .embeds import embed_expand, embedded_objects
 from .models import Concept, ConceptRevision, Source
+from .rendering import page_rendered
 from .revisions import (
     CHANGE_CHOICES,
     content_diff,
@@ -127,6 +128,43 @@ class SourceOutput(serializers.Serializer):
 # Concepts -------------------------------------------------------------------------------------
 
 
+@extend_schema_serializer(component_name="RenderError")
+class RenderErrorOutput(serializers.Serializer):
+    key = serializers.CharField(help_text="The object (or section) whose TeX did not render.")
+    field = serializers.CharField(help_text="`body`, or `section_prompt` for a section's prompt.")
+    line = serializers.IntegerField(help_text="Line in that field's text, from 1.")
+    column = serializers.IntegerField(help_text="Column in that line, from 1.")
+    offset = serializers.IntegerField(help_text="Characters into that field's text, from 0.")
+    message = serializers.CharField()
+
+
+@extend_schema_serializer(component_name="RenderedObject")
+class RenderedObjectOutput(serializers.Serializer):
+    html = serializers.CharField(
+        help_text="Sanitized HTML: Markdown rendered, LaTeX as MathML, code in <pre><code>."
+    )
+    errors = RenderErrorOutput(many=True, help_text="Each equation shown as an error instead.")
+
+
+@extend_schema_serializer(component_name="RenderedSection")
+class RenderedSectionOutput(RenderedObjectOutput):
+    section_prompt_html = serializers.CharField()
+
+
+RENDER_PARAMETER = OpenApiParameter(
+    "render",
+    str,
+    enum=["html"],
+    description="`html` adds a `rendered` form to each section and object: the HTML a learner "
+    "sees (MathML for the LaTeX, sanitized), with the position of any equation that does not "
+    "render. Any other value is refused with 400.",
+)
+
+
+class RenderInput(serializers.Serializer):
+    render = serializers.ChoiceField(choices=["html"], required=False)
+
+
 class ConceptFilter(django_filters.FilterSet):
     area = django_filters.CharFilter()
     difficulty = django_filters.NumberFilter()
@@ -215,6 +253,7 @@ class ConceptDetailApi(APIView):
             )
             ready = serializers.BooleanField()
             version = serializers.CharField()
+            rendered = RenderedSectionOutput(required=False, help_text="With ?render=html only.")
 
         @extend_schema_serializer(component_name="ConceptObject")
         class ObjectOutput(serializers.Serializer):
@@ -232,6 +271,7 @@ class ConceptDetailApi(APIView):
             demo_kind = serializers.CharField()
             params = serializers.JSONField()
             version = serializers.CharField()
+            rendered = RenderedObjectOutput(required=False, help_text="With ?render=html only.")
 
         @extend_schema_serializer(component_name="ConceptBefore")
         class BeforeOutput(ConceptRefOutput):
@@ -364,17 +404,25 @@ class ConceptDetailApi(APIView):
         learner = LearnerOutput(help_text="The texts around the page's panels, as written.")
 
     @extend_schema(
-        responses={200: Output, 404: OpenApiResponse(description="No such concept")},
+        parameters=[RENDER_PARAMETER],
+        responses={
+            200: Output,
+            400: OpenApiResponse(description="An unknown `render` value"),
+            404: OpenApiResponse(description="No such concept"),
+        },
         summary="A concept page: metadata, sections, objects, learning map, sources, demos",
         description="Sections registered by other apps (such as `claims`) are added under "
         "their own names.",
     )
     @versioned_read("concepts", "claims")
     def get(self, request, area: str, slug: str):
+        query = RenderInput(data=request.query_params.dict())  # so "?render=" is refused too
+        query.is_valid(raise_exception=True)
         concept = concept_get(user=request.user, area=area, slug=slug)
         if concept is None:
             raise NotFound(f"No concept {area}/{slug}.")
-        return Response(concept_payload(concept=concept, request=request))
+        page = concept_payload(concept=concept, request=request)
+        return Response(page_rendered(page) if query.validated_data.get("render") else page)
 
 
 def concept_payload(*, concept: Concept, request) -> dict:

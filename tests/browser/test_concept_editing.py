@@ -78,9 +78,11 @@ def test_editor_builds_a_concept_and_is_refused_a_cycle(
         "maximum-likelihood"
     ]
 
-    # The preview shows the section as the API serves it, the LaTeX left verbatim.
+    # The preview shows the section as learners see it: the display math as MathML.
     ui.click_link(browser, "Preview as the API serves it")
-    assert REWARD_GAP in browser.find_element(By.ID, "content-main").text
+    math = browser.find_element(By.CSS_SELECTOR, "[id='preview-section:alignment/rlhf#math'] math")
+    assert math.is_displayed() and math.get_attribute("display") == "block"
+    assert browser.find_element(By.ID, "preview-ok").is_displayed()
 
     # Making RLHF a prerequisite of Maximum Likelihood would close a cycle: refused, named.
     ui.visit(browser, f"{live_server.url}/admin/concepts/concept/")

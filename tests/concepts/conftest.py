@@ -3,6 +3,7 @@ from pathlib import Path
 
 import pytest
 from django.conf import settings
+from django.test import Client
 
 from concepts.content import concepts_load
 from learning_platform.content import LoadReport
@@ -69,3 +70,19 @@ def loaded(db) -> LoadReport:
     report = LoadReport()
     concepts_load(CONTENT, report)
     return report
+
+
+@pytest.fixture
+def editor_admin(editor) -> Client:
+    """The admin, logged in as an editor."""
+    client = Client()
+    client.force_login(editor)
+    return client
+
+
+@pytest.fixture
+def reviewer_admin(reviewer) -> Client:
+    """The admin, logged in as a reviewer."""
+    client = Client()
+    client.force_login(reviewer)
+    return client

@@ -20,20 +20,6 @@ INLINE_PREFIXES = (
 )
 
 
-@pytest.fixture
-def editor_admin(editor) -> Client:
-    client = Client()
-    client.force_login(editor)
-    return client
-
-
-@pytest.fixture
-def reviewer_admin(reviewer) -> Client:
-    client = Client()
-    client.force_login(reviewer)
-    return client
-
-
 def change_data(concept: Concept, edges: list[dict] | None = None) -> dict:
     """The concept change form as the admin posts it, with new prerequisite rows."""
     data = {
