@@ -263,7 +263,7 @@ class ConceptAdmin(admin.ModelAdmin):
             "payload_json": json.dumps(payload, indent=2, ensure_ascii=False),
             "sections": payload["sections"],
             "objects": payload["objects"],
-            "api_url": payload["api_url"],
+            "api_url": payload["url"],
         }
         return TemplateResponse(request, "admin/concepts/concept/preview.html", context)
 
