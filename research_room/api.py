@@ -320,15 +320,39 @@ class DraftHandoffApi(ResearchRoomApi):
 
 class DraftExportApi(ResearchRoomApi):
     @extend_schema(
-        parameters=DRAFT_FILTER_PARAMETERS,
-        responses={(200, "application/ld+json"): OpenApiTypes.OBJECT},
+        parameters=[
+            *DRAFT_FILTER_PARAMETERS,
+            OpenApiParameter(
+                "page",
+                int,
+                enum=[1],
+                description="1: the collection's AnnotationPage alone (its `id` is this address).",
+            ),
+        ],
+        responses={
+            (200, "application/ld+json"): OpenApiTypes.OBJECT,
+            400: OpenApiResponse(description="A bad filter or page (the field is named)"),
+            404: OpenApiResponse(description="No such page: the collection has one"),
+        },
         summary="Your drafts as a W3C Web Annotation collection (JSON-LD)",
+        description="The collection's `id` is this address with its filters; its one page, "
+        "embedded as `first`, is at the same address with `page=1`. Each annotation's "
+        "`creator` is you, as a `urn:uuid` that names no account.",
     )
     def get(self, request):
+        filters = request.query_params.copy()
+        page = filters.pop("page", None)
+        if page is not None and page != ["1"]:
+            if page[-1].isdigit():
+                raise Http404("The collection has one page: page=1.")
+            raise ValidationError({"page": ["Expected a page number: 1."]})
+        query = f"?{filters.urlencode()}" if filters else ""
         document = selectors.draft_export(
             owner=request.user,
             base_url=request.build_absolute_uri("/"),
-            filters=request.query_params,
+            filters=filters,
+            collection_id=request.build_absolute_uri(f"{request.path}{query}"),
+            page=page is not None,
         )
         response = Response(document, content_type="application/ld+json")
         response["Content-Disposition"] = 'attachment; filename="research-drafts.jsonld"'
