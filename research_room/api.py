@@ -81,7 +81,7 @@ class DraftOutput(serializers.Serializer):
     anchor_kind = serializers.CharField()
     anchor_concept = serializers.CharField(source="anchor_concept_key")
     anchor_title = serializers.CharField()
-    anchor_url = serializers.CharField()
+    anchor_url = serializers.SerializerMethodField(help_text="The anchored object, absolute.")
     anchor_version = serializers.CharField()
     anchor_revision = serializers.CharField(
         help_text="The concept revision it was written against."
@@ -100,8 +100,17 @@ class DraftOutput(serializers.Serializer):
             f"/api/v1/research-room/drafts/{draft.id}/"
         )
 
+    def get_anchor_url(self, draft: ResearchDraft) -> str:
+        return _absolute_anchor(draft, self.context["request"])
+
 
 _TIME = serializers.DateTimeField()
+
+
+def _absolute_anchor(draft: ResearchDraft, request) -> str:
+    """Drafts store the anchor's path; answers give it absolute, like every other url."""
+    url = draft.anchor_url
+    return request.build_absolute_uri(url) if url.startswith("/") else url
 
 
 def draft_output(draft: ResearchDraft, request) -> dict:
@@ -114,7 +123,7 @@ def draft_output(draft: ResearchDraft, request) -> dict:
         "anchor_kind": draft.anchor_kind,
         "anchor_concept": draft.anchor_concept_key,
         "anchor_title": draft.anchor_title,
-        "anchor_url": draft.anchor_url,
+        "anchor_url": _absolute_anchor(draft, request),
         "anchor_version": draft.anchor_version,
         "anchor_revision": draft.anchor_revision,
         "question": draft.question,

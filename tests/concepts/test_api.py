@@ -342,6 +342,10 @@ def test_page_links_its_neighbours_with_absolute_urls(loaded, learner_client):
     }
     for url in page["links"].values():
         assert learner_client.get(url).status_code == 200, url
+    (item,) = page["claims"]["items"]
+    assert item["url"] == f"{base}/claims/{item['id']}/"
+    assert item["page_url"] == f"http://testserver/claims/{item['id']}/"
+    assert page["claims"]["summary"]["list_url"] == page["links"]["claims"]
     claims = learner_client.get(page["links"]["claims"]).json()["results"]
     assert len(claims) == 1 and {claim["concept"] for claim in claims} == {"concept:alignment/rlhf"}
 
