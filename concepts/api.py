@@ -60,6 +60,20 @@ from .selectors import (
 from .services import prerequisite_add, snapshot_extension
 
 CSL_MEDIA_TYPE = "application/vnd.citationstyles.csl+json"
+CSL_LIST_SCHEMA = {
+    "type": "array",
+    "description": "CSL-JSON items (https://citeproc-js.readthedocs.io/en/latest/csl-json/).",
+    "items": {
+        "type": "object",
+        "required": ["id", "type", "title"],
+        "properties": {
+            "id": {"type": "string"},
+            "type": {"type": "string"},
+            "title": {"type": "string"},
+        },
+        "additionalProperties": True,
+    },
+}
 
 
 class CslRenderer(JSONRenderer):
@@ -647,7 +661,11 @@ class SourceCslListApi(APIView):
     renderer_classes = [CslRenderer, JSONRenderer]
 
     @extend_schema(
-        responses={(200, CSL_MEDIA_TYPE): OpenApiTypes.OBJECT},
+        responses={
+            (200, CSL_MEDIA_TYPE): CSL_LIST_SCHEMA,
+            (200, "application/json"): CSL_LIST_SCHEMA,
+            404: OpenApiResponse(description="An unknown ?format="),
+        },
         summary="Every source as a CSL-JSON array",
     )
     def get(self, request):
@@ -680,7 +698,8 @@ class ConceptBibliographyApi(APIView):
             )
         ],
         responses={
-            (200, CSL_MEDIA_TYPE): OpenApiTypes.OBJECT,
+            (200, CSL_MEDIA_TYPE): CSL_LIST_SCHEMA,
+            (200, "application/json"): CSL_LIST_SCHEMA,
             (200, "text/html"): OpenApiTypes.STR,
             (200, "text/plain"): OpenApiTypes.STR,
             404: OpenApiResponse(description="No such concept"),
