@@ -1,3 +1,7 @@
+import re
+from pathlib import Path
+
+import citeproc
 import pytest
 from citeproc import (
     Citation,
@@ -24,6 +28,26 @@ def render_with_citeproc(items: list[dict]) -> list[str]:
     for item in items:
         bibliography.register(Citation([CitationItem(item["id"])]))
     return [str(entry) for entry in bibliography.bibliography()]
+
+
+# The CSL schema's own lists of item types and variables, as citeproc-py ships them.
+CSL_SCHEMA = Path(citeproc.__file__).parent / "data" / "schema" / "schemas" / "styles"
+
+
+def _csl_names(file: str) -> set[str]:
+    return set(re.findall(r'"([A-Za-z][A-Za-z-]*)"', (CSL_SCHEMA / file).read_text()))
+
+
+def test_every_item_uses_only_csl_types_and_variables(loaded, anon_client):
+    """Each item's type and every field are ones the CSL schema defines, in the CSL-JSON forms:
+    names as family/given (or literal), dates as date-parts."""
+    types, variables = _csl_names("csl-types.rnc"), _csl_names("csl-variables.rnc")
+    assert {"article", "paper-conference", "DOI", "URL", "publisher", "number"} <= types | variables
+    for item in anon_client.get("/api/v1/bibliography/").json():
+        assert item["type"] in types, item["id"]
+        assert set(item) - {"id", "type"} <= variables, item["id"]
+        assert all(set(name) <= {"family", "given", "literal"} for name in item["author"])
+        assert isinstance(item["issued"]["date-parts"][0][0], int)
 
 
 def test_registry_is_one_csl_json_array(loaded, anon_client):
