@@ -4,6 +4,7 @@ Reviews can be read and appended, never changed: no endpoint answers PUT, PATCH 
 """
 
 from django.db import IntegrityError
+from django.urls import reverse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
     OpenApiParameter,
@@ -27,6 +28,7 @@ from learning_platform.caching import versioned_read
 from learning_platform.roles import is_editor, is_reviewer
 
 from . import selectors, signing
+from .jsonld import claim_review_jsonld
 from .models import Badge, Claim, ClaimReview, ClaimVerification
 from .services import checkpoint_issue, claim_verify, review_record
 
@@ -218,6 +220,9 @@ class ClaimOutput(serializers.ModelSerializer):
     witnesses = serializers.SerializerMethodField()
     latest_review = serializers.SerializerMethodField()
     latest_verification = serializers.SerializerMethodField()
+    page_url = serializers.SerializerMethodField(
+        help_text="The claim's public HTML page, with its sources and reviews."
+    )
     reviews_url = serializers.SerializerMethodField()
     claim_review_url = serializers.SerializerMethodField()
 
@@ -239,6 +244,7 @@ class ClaimOutput(serializers.ModelSerializer):
             "witnesses",
             "latest_review",
             "latest_verification",
+            "page_url",
             "reviews_url",
             "claim_review_url",
         ]
@@ -249,6 +255,9 @@ class ClaimOutput(serializers.ModelSerializer):
 
     def get_url(self, claim: Claim) -> str:
         return self._url(f"/api/v1/claims/{claim.pk}/")
+
+    def get_page_url(self, claim: Claim) -> str:
+        return self._url(reverse("claim-page", kwargs={"claim_id": claim.pk}))
 
     def get_reviews_url(self, claim: Claim) -> str:
         return self._url(f"/api/v1/claims/{claim.pk}/reviews/")
@@ -536,73 +545,6 @@ class FirstRenderer(BaseContentNegotiation):
 
     def select_renderer(self, request, renderers, format_suffix=None):
         return renderers[0], renderers[0].media_type
-
-
-RATING = {
-    ClaimReview.Verdict.DISPUTED: 1,
-    ClaimReview.Verdict.NEEDS_CHANGES: 2,
-    ClaimReview.Verdict.SOURCE_CHECKED: 3,
-    ClaimReview.Verdict.SUBSTANTIVELY_REVIEWED: 4,
-}
-
-
-def claim_review_jsonld(*, claim: Claim, review: ClaimReview, request) -> dict:
-    """schema.org ClaimReview for a review; its ``text`` states the scope."""
-    stale = selectors.review_is_stale(review=review, claim=claim)
-    sources = {link["key"]: link for link in claim.source_links}
-    rating_name = review.get_verdict_display()
-    if stale:
-        rating_name = f"Stale: {rating_name.lower()} for an earlier version of the claim"
-    claim_url = request.build_absolute_uri(f"/api/v1/claims/{claim.pk}/")
-    return {
-        "@context": "https://schema.org",
-        "@type": "ClaimReview",
-        "@id": f"{claim_url}reviews/{review.pk}/",
-        "url": f"{claim_url}reviews/{review.pk}/",
-        "identifier": f"{claim.key}@review-{review.sequence}",
-        "claimReviewed": claim.text,
-        "itemReviewed": {
-            "@type": "Claim",
-            "identifier": claim.key,
-            "text": claim.text,
-            "url": claim_url,
-            "appearance": {
-                "@type": "CreativeWork",
-                "name": claim.concept.title,
-                "identifier": claim.concept.key,
-            },
-        },
-        "reviewRating": {
-            "@type": "Rating",
-            "ratingValue": RATING[review.verdict],
-            "bestRating": 4,
-            "worstRating": 1,
-            "alternateName": rating_name,
-        },
-        "author": {
-            "@type": "Person",
-            "name": review.reviewer_label,
-            # The identity the review was signed with, not the account's current name.
-            "identifier": (
-                f"urn:uuid:{review.reviewer_uid}"
-                if review.reviewer_uid
-                else review.reviewer.get_username()
-            ),
-        },
-        "datePublished": review.reviewed_on.isoformat(),
-        "reviewBody": review.summary,
-        "text": review.scope_text,
-        "creativeWorkStatus": "stale" if stale else "current",
-        "citation": [
-            {
-                "@type": "CreativeWork",
-                "identifier": f"source:{key}",
-                "name": sources[key]["title"] if key in sources else key,
-                **({"url": sources[key]["url"]} if key in sources and sources[key]["url"] else {}),
-            }
-            for key in review.sources_checked
-        ],
-    }
 
 
 class ClaimReviewJsonLdApi(APIView):

@@ -32,4 +32,6 @@ class ClaimsConfig(AppConfig):
 def _page_section(*, concept, request=None):
     from .selectors import concept_page_claims
 
-    return concept_page_claims(concept=concept, user=getattr(request, "user", None))
+    return concept_page_claims(
+        concept=concept, user=getattr(request, "user", None), request=request
+    )

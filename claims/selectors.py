@@ -7,7 +7,10 @@ concept page's summary are read from the stored counts (ClaimCount) instead of c
 claims_with_links reads a page's sources, witnesses and reviews in a query each.
 """
 
+from urllib.parse import urlencode
+
 from django.db.models import Q, QuerySet, Sum
+from django.urls import reverse
 
 from concepts.models import Concept, ConceptRevision
 from concepts.selectors import concept_diff_path
@@ -299,6 +302,37 @@ def review_queue(*, user) -> QuerySet[Claim]:
     return claims.with_count(lambda: _counted(counts))
 
 
+# Google asks for a claimReviewed under 75 characters, so that it fits one line on a phone.
+CLAIM_HEADLINE_MAX = 74
+
+
+def claim_headline(text: str, *, limit: int = CLAIM_HEADLINE_MAX) -> str:
+    """A short statement of the claim, always its own words: the first sentence or clause if
+    it fits in ``limit`` characters, else the longest run of whole words that does, with "…"."""
+    text = " ".join(text.split())
+    if len(text) <= limit:
+        return text
+    for stop in (". ", "; ", ": "):
+        head = text.split(stop, 1)[0].rstrip(".;:")
+        if len(head) <= limit and head != text:
+            return head
+    cut = text[: limit - 1]
+    if text[limit - 1] != " " and " " in cut:
+        cut = cut.rsplit(" ", 1)[0]
+    return cut.rstrip(" ,;:–—-") + "…"
+
+
+def reviews_by_reviewer(*, uid: str, user, limit: int = 200) -> list[ClaimReview]:
+    """The reviews signed with the reviewer identity ``uid`` on claims the user may see,
+    newest first, each with its claim and concept (one query)."""
+    visible = claims_visible(user=user).values("pk")
+    return list(
+        ClaimReview.objects.filter(reviewer_uid=uid, claim_id__in=visible)
+        .select_related("claim", "claim__concept")
+        .order_by("-recorded_at", "-id")[:limit]
+    )
+
+
 def claim_by_key(key: str) -> Claim | None:
     """A publicly visible claim by its key, with its links (for the object resolver)."""
     found = claims_with_links(claims_visible(user=None).filter(key=key))
@@ -342,7 +376,11 @@ def _witness_keys(claim: Claim) -> list[str]:
     return [link["key"] for link in claim.witness_links]
 
 
-def _page_item(claim: Claim) -> dict:
+def _absolute(request, path: str) -> str:
+    return request.build_absolute_uri(path) if request is not None else path
+
+
+def _page_item(claim: Claim, request=None) -> dict:
     titles = {link["key"]: link["title"] for link in claim.source_links}
     witnesses = _witness_keys(claim)
     review = claim.latest_review
@@ -350,6 +388,8 @@ def _page_item(claim: Claim) -> dict:
     item = {
         "id": claim.pk,
         "key": claim.key,
+        "url": _absolute(request, reverse("claim-detail", kwargs={"claim_id": claim.pk})),
+        "page_url": _absolute(request, reverse("claim-page", kwargs={"claim_id": claim.pk})),
         "text": claim.text,
         "status": claim.status,
         "status_label": claim.get_status_display(),
@@ -412,8 +452,9 @@ def concept_claims_summary(*, counts: QuerySet[ClaimCount]) -> dict:
     }
 
 
-def concept_page_claims(*, concept: Concept, user) -> dict:
-    """The Claim Review panel of a concept page: a summary line and the claims with badges."""
+def concept_page_claims(*, concept: Concept, user, request=None) -> dict:
+    """The Claim Review panel of a concept page: a summary line and the claims with badges;
+    with a ``request``, its addresses are absolute."""
     claims = claims_visible(user=user).filter(concept=concept).exclude(status=Claim.Status.RETIRED)
     summary = concept_claims_summary(
         counts=claim_counts_visible(user=user)
@@ -433,10 +474,12 @@ def concept_page_claims(*, concept: Concept, user) -> dict:
             "witnesses_label": _plural(len(witness_keys), "local object"),
             "witness_hint": WITNESS_HINT,
             "shown": len(shown),
-            "list_url": f"/api/v1/claims/?concept={concept.path}",
+            "list_url": _absolute(
+                request, reverse("claim-list") + "?" + urlencode({"concept": concept.path})
+            ),
         }
     )
-    return {"summary": summary, "items": [_page_item(claim) for claim in shown]}
+    return {"summary": summary, "items": [_page_item(claim, request) for claim in shown]}
 
 
 # Review chains --------------------------------------------------------------------------------

@@ -169,7 +169,7 @@ def preview_view(model_admin, request, object_id):
         sections=served["sections"],
         objects=served["objects"],
         errors=_errors(served, fields),
-        api_url=payload["api_url"],
+        api_url=payload["url"],
         payload_json=json.dumps(payload, indent=2, ensure_ascii=False),
     )
     return TemplateResponse(request, "admin/concepts/concept/preview.html", context)

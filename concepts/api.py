@@ -26,6 +26,7 @@ from learning_platform.caching import versioned_read
 from learning_platform.pagination import LimitOffsetInput, limit_offset, limit_offset_links
 from learning_platform.permissions import IsEditor
 
+from .citations import BUNDLED_STYLE, bibliography_render
 from .embeds import embed_expand, embedded_objects
 from .models import Concept, ConceptRevision, Source
 from .rendering import page_rendered
@@ -55,10 +56,25 @@ from .selectors import (
     source_get,
     source_list,
     source_snapshots,
+    sources_of_concept,
 )
 from .services import prerequisite_add, snapshot_extension
 
 CSL_MEDIA_TYPE = "application/vnd.citationstyles.csl+json"
+CSL_LIST_SCHEMA = {
+    "type": "array",
+    "description": "CSL-JSON items (https://citeproc-js.readthedocs.io/en/latest/csl-json/).",
+    "items": {
+        "type": "object",
+        "required": ["id", "type", "title"],
+        "properties": {
+            "id": {"type": "string"},
+            "type": {"type": "string"},
+            "title": {"type": "string"},
+        },
+        "additionalProperties": True,
+    },
+}
 
 
 class CslRenderer(JSONRenderer):
@@ -66,6 +82,41 @@ class CslRenderer(JSONRenderer):
 
     media_type = CSL_MEDIA_TYPE
     format = "csl"
+
+
+class BibliographyRenderer(BaseRenderer):
+    """A bibliography rendered by the CSL processor; an error answer keeps its JSON detail."""
+
+    charset = "utf-8"
+
+    def render(self, data, accepted_media_type=None, renderer_context=None):
+        if isinstance(data, list):
+            return self.document(data).encode()
+        return json.dumps(data).encode()
+
+    def document(self, entries: list[str]) -> str:
+        raise NotImplementedError
+
+
+class BibliographyTextRenderer(BibliographyRenderer):
+    """One entry a line: ``?format=text``."""
+
+    media_type = "text/plain"
+    format = "text"
+
+    def document(self, entries: list[str]) -> str:
+        return "".join(f"{entry}\n" for entry in entries)
+
+
+class BibliographyHtmlRenderer(BibliographyRenderer):
+    """An HTML list: ``?format=html``."""
+
+    media_type = "text/html"
+    format = "html"
+
+    def document(self, entries: list[str]) -> str:
+        rows = "".join(f"<li>{entry}</li>" for entry in entries)
+        return f'<ol class="bibliography">{rows}</ol>\n'
 
 
 class AnyMediaRenderer(BaseRenderer):
@@ -92,7 +143,7 @@ class ConceptRefOutput(serializers.Serializer):
     summary = serializers.CharField()
     status = serializers.CharField()
     difficulty = serializers.IntegerField()
-    api_url = serializers.CharField()
+    url = serializers.URLField(help_text="The concept page's absolute address.")
 
 
 @extend_schema_serializer(component_name="SnapshotState")
@@ -116,11 +167,11 @@ class SourceOutput(serializers.Serializer):
     short_authors = serializers.CharField()
     year = serializers.IntegerField(allow_null=True)
     venue = serializers.CharField()
-    url = serializers.CharField()
+    web_url = serializers.CharField(help_text="Where the work itself is published.")
     doi = serializers.CharField()
     arxiv_id = serializers.CharField()
     version = serializers.CharField()
-    api_url = serializers.CharField()
+    url = serializers.URLField(help_text="The source's absolute address in this API.")
     snapshot_state = serializers.CharField()
     snapshot = SnapshotOutput(allow_null=True)
 
@@ -188,7 +239,7 @@ class ConceptListApi(ListAPIView):
     class Output(serializers.ModelSerializer):
         key = serializers.CharField(read_only=True)
         path = serializers.CharField(read_only=True)
-        api_url = serializers.SerializerMethodField()
+        url = serializers.SerializerMethodField()
 
         class Meta:
             model = Concept
@@ -205,11 +256,11 @@ class ConceptListApi(ListAPIView):
                 "difficulty",
                 "math_level",
                 "read_minutes",
-                "api_url",
+                "url",
             ]
 
-        def get_api_url(self, concept: Concept) -> str:
-            return concept_ref(concept, self.context.get("request"))["api_url"]
+        def get_url(self, concept: Concept) -> str:
+            return concept_ref(concept, self.context.get("request"))["url"]
 
     serializer_class = Output
 
@@ -386,6 +437,17 @@ class ConceptDetailApi(APIView):
             after_first_pass = AfterFirstPass(help_text="After The First Pass.")
             research_instruction = serializers.CharField()
 
+        @extend_schema_serializer(component_name="ConceptLinks")
+        class Links(serializers.Serializer):
+            learning_path = serializers.URLField()
+            practice = serializers.URLField(help_text="The learner's practice loop (signed in).")
+            research_drafts = serializers.URLField(
+                help_text="The learner's research-room drafts on this concept (signed in)."
+            )
+            claims = serializers.URLField(help_text="The claim list, filtered to this concept.")
+            bibliography = serializers.URLField(help_text="The page's sources as CSL-JSON.")
+
+        links = Links()
         importance = serializers.CharField()
         math_level = serializers.CharField()
         read_minutes = serializers.IntegerField()
@@ -449,7 +511,7 @@ class ConceptLearningPathApi(APIView):
             status = serializers.CharField()
             difficulty = serializers.IntegerField()
             requires = serializers.ListField(child=serializers.CharField())
-            api_path = serializers.CharField()
+            url = serializers.URLField(help_text="The step's concept page, absolute.")
 
         concept = ConceptRefOutput()
         count = serializers.IntegerField(help_text="All the steps, on every page.")
@@ -480,7 +542,7 @@ class ConceptLearningPathApi(APIView):
         if concept is None:
             raise NotFound(f"No concept {area}/{slug}.")
         count, steps = concept_learning_path_page(
-            concept=concept, user=request.user, limit=limit, offset=offset
+            concept=concept, user=request.user, limit=limit, offset=offset, request=request
         )
         # The steps are plain values already; the serializer documents them.
         return Response(
@@ -638,6 +700,67 @@ class SourceCslApi(APIView):
     )
     def get(self, request, key: str):
         return Response(source_csl(_source_or_404(key)))
+
+
+class SourceCslListApi(APIView):
+    """The whole source registry as one CSL-JSON array, ready for Zotero, Pandoc or citeproc."""
+
+    permission_classes = [AllowAny]
+    renderer_classes = [CslRenderer, JSONRenderer]
+
+    @extend_schema(
+        responses={
+            (200, CSL_MEDIA_TYPE): CSL_LIST_SCHEMA,
+            (200, "application/json"): CSL_LIST_SCHEMA,
+            404: OpenApiResponse(description="An unknown ?format="),
+        },
+        summary="Every source as a CSL-JSON array",
+    )
+    def get(self, request):
+        return Response([source_csl(source) for source in source_list()])
+
+
+BIBLIOGRAPHY_RENDERED = {"html", "text"}
+
+
+class ConceptBibliographyApi(APIView):
+    """The sources a concept page cites: CSL-JSON, or rendered by a CSL processor."""
+
+    permission_classes = [AllowAny]
+    renderer_classes = [
+        CslRenderer,
+        JSONRenderer,
+        BibliographyHtmlRenderer,
+        BibliographyTextRenderer,
+    ]
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter(
+                "format",
+                str,
+                enum=["csl", "json", "html", "text"],
+                description=f"`csl` (the default) and `json` answer the CSL-JSON array; `html` "
+                f"and `text` the bibliography rendered by citeproc-py in the {BUNDLED_STYLE} "
+                "style.",
+            )
+        ],
+        responses={
+            (200, CSL_MEDIA_TYPE): CSL_LIST_SCHEMA,
+            (200, "application/json"): CSL_LIST_SCHEMA,
+            (200, "text/html"): OpenApiTypes.STR,
+            (200, "text/plain"): OpenApiTypes.STR,
+            404: OpenApiResponse(description="No such concept"),
+        },
+        summary="A concept page's bibliography, as CSL-JSON or rendered",
+    )
+    def get(self, request, area: str, slug: str):
+        concept = _concept_or_404(request, area, slug)
+        items = [source_csl(source) for source in sources_of_concept(concept=concept)]
+        output = request.accepted_renderer.format
+        if output in BIBLIOGRAPHY_RENDERED:
+            return Response(bibliography_render(items, output=output))
+        return Response(items)
 
 
 # Served inline only when the type cannot run script in this origin; everything else downloads.

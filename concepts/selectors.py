@@ -144,7 +144,21 @@ def concept_ref(concept: Concept, request=None) -> dict[str, Any]:
         "summary": concept.summary,
         "status": concept.status,
         "difficulty": concept.difficulty,
-        "api_url": _absolute(request, concept_api_path(concept)),
+        "url": _absolute(request, concept_api_path(concept)),
+    }
+
+
+def concept_links(concept: Concept, request=None) -> dict[str, str]:
+    """Where the page's neighbours live: its learning path, practice loop, the learner's
+    research-room drafts on it, its claims and its bibliography."""
+    route = {"area": concept.area, "slug": concept.slug}
+    on_concept = "?" + urlencode({"concept": concept.path})
+    return {
+        "learning_path": _absolute(request, reverse("concept-learning-path", kwargs=route)),
+        "practice": _absolute(request, reverse("practice-state", kwargs=route)),
+        "research_drafts": _absolute(request, reverse("research-draft-list") + on_concept),
+        "claims": _absolute(request, reverse("claim-list") + on_concept),
+        "bibliography": _absolute(request, reverse("concept-bibliography", kwargs=route)),
     }
 
 
@@ -232,14 +246,15 @@ def snapshot_data(source: Source, snapshot: SourceSnapshot | None, request=None)
 
 
 def source_bibliography(source: Source) -> dict[str, Any]:
-    """The bibliographic record, as the API and the object resolver both show it."""
+    """The bibliographic record, as the API and the object resolver both show it; ``web_url``
+    is where the work itself is published."""
     return {
         "kind": source.kind,
         "authors": list(source.authors),
         "short_authors": source.short_authors,
         "year": source.year,
         "venue": source.venue,
-        "url": source.url,
+        "web_url": source.url,
         "doi": source.doi,
         "arxiv_id": source.arxiv_id,
     }
@@ -253,7 +268,7 @@ def source_data(source: Source, snapshot: SourceSnapshot | None, request=None) -
         "title": source.title,
         **source_bibliography(source),
         "version": snapshot.sha256 if snapshot else source.content_hash,
-        "api_url": _absolute(request, reverse("source-detail", kwargs={"key": source.key})),
+        "url": _absolute(request, reverse("source-detail", kwargs={"key": source.key})),
         "snapshot_state": SNAPSHOT_READY if snapshot else SNAPSHOT_MISSING,
         "snapshot": snapshot_data(source, snapshot, request),
     }
@@ -336,6 +351,7 @@ def concept_page(*, concept: Concept, user, request=None) -> dict[str, Any]:
 
     page: dict[str, Any] = {
         **concept_ref(concept, request),
+        "links": concept_links(concept, request),
         "importance": concept.importance,
         "math_level": concept.math_level,
         "read_minutes": concept.read_minutes,
@@ -425,7 +441,7 @@ def concept_learning_path(*, concept: Concept, user) -> list[dict[str, Any]]:
 
 
 def concept_learning_path_page(
-    *, concept: Concept, user, limit: int | None = None, offset: int = 0
+    *, concept: Concept, user, limit: int | None = None, offset: int = 0, request=None
 ) -> tuple[int, list[dict[str, Any]]]:
     """(count, steps): of every transitive prerequisite of ``concept`` the user may see,
     prerequisites first, the ``limit`` steps from ``offset`` (all with no limit). Two queries.
@@ -473,7 +489,7 @@ def concept_learning_path_page(
         nearest[pk] = list(found)
     # One reverse() for the whole path: thousands of steps would otherwise spend their time
     # resolving the same URL pattern.
-    base = reverse("concept-list")
+    base = _absolute(request, reverse("concept-list"))
     steps = []
     for step, pk in enumerate(page, start=offset + 1):
         _, area, slug, title, summary, status, difficulty = by_id[pk]
@@ -488,7 +504,7 @@ def concept_learning_path_page(
                 "status": status,
                 "difficulty": difficulty,
                 "requires": [f"concept:{by_id[p][1]}/{by_id[p][2]}" for p in nearest[pk]],
-                "api_path": f"{base}{path}/",
+                "url": f"{base}{path}/",
             }
         )
     return len(steps_in_order), steps
@@ -523,8 +539,21 @@ def source_snapshots(*, source: Source) -> list[SourceSnapshot]:
     return list(source.snapshots.order_by("-created_at", "-id"))
 
 
+ARXIV_DOI_PREFIX = "10.48550/arXiv."
+
+
+def source_is_preprint(source: Source) -> bool:
+    """An arXiv paper with no other venue: cited as the preprint it is."""
+    return bool(source.arxiv_id) and (not source.venue or "arxiv" in source.venue.lower())
+
+
 def source_csl(source: Source) -> dict[str, Any]:
-    """The source as a CSL-JSON item (the citation format of Zotero, Pandoc and citeproc)."""
+    """The source as a CSL-JSON item (the citation format of Zotero, Pandoc and citeproc).
+
+    An arXiv preprint is an ``article`` published by arXiv whose ``number`` is its arXiv id, as
+    Zotero writes it; a paper that appeared at a venue is cited from that venue, and its arXiv
+    id stays in its DOI (10.48550/arXiv.<id>) and URL rather than in ``number``, which styles
+    print as an article number."""
     csl_type = {
         Source.Kind.PAPER: "paper-conference",
         Source.Kind.ARTICLE: "article-journal",
@@ -539,17 +568,30 @@ def source_csl(source: Source) -> dict[str, Any]:
         authors.append(
             {"family": family.strip(), "given": given.strip()} if sep else {"literal": name}
         )
-    item: dict[str, Any] = {"id": source.key, "type": csl_type, "title": source.title}
+    preprint = source_is_preprint(source)
+    item: dict[str, Any] = {
+        "id": source.key,
+        "type": "article" if preprint else csl_type,
+        "title": source.title,
+    }
     if authors:
         item["author"] = authors
     if source.year:
         item["issued"] = {"date-parts": [[source.year]]}
-    if source.venue:
+    if preprint:
+        item["publisher"] = "arXiv"
+        item["number"] = f"arXiv:{source.arxiv_id}"
+    elif source.venue:
         item["container-title"] = source.venue
     if source.url:
         item["URL"] = source.url
     if source.doi:
         item["DOI"] = source.doi
-    if source.arxiv_id:
-        item["number"] = f"arXiv:{source.arxiv_id}"
+    elif source.arxiv_id:
+        item["DOI"] = f"{ARXIV_DOI_PREFIX}{source.arxiv_id}"
     return item
+
+
+def sources_of_concept(*, concept: Concept) -> list[Source]:
+    """The sources a concept page cites, in the page's order (one query)."""
+    return [link.source for link in concept.source_links.select_related("source")]

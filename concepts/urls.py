@@ -32,6 +32,12 @@ urlpatterns = [
         api.ConceptDiffApi.as_view(),
         name="concept-diff",
     ),
+    path(
+        "concepts/<slug:area>/<slug:slug>/bibliography/",
+        api.ConceptBibliographyApi.as_view(),
+        name="concept-bibliography",
+    ),
+    path("bibliography/", api.SourceCslListApi.as_view(), name="source-csl-list"),
     path("sources/", api.SourceListApi.as_view(), name="source-list"),
     path("sources/<slug:key>/", api.SourceDetailApi.as_view(), name="source-detail"),
     path("sources/<slug:key>/csl/", api.SourceCslApi.as_view(), name="source-csl"),

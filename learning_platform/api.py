@@ -178,7 +178,7 @@ class ObjectResolveApi(APIView):
                     "kind": serializers.CharField(),
                     "title": serializers.CharField(),
                     "concept": serializers.CharField(allow_null=True),
-                    "api_url": serializers.CharField(),
+                    "url": serializers.URLField(help_text="The object's absolute address."),
                     "version": serializers.CharField(),
                     "context": serializers.DictField(),
                 },
@@ -193,7 +193,8 @@ class ObjectResolveApi(APIView):
         if resolved is None:
             return Response({"detail": f"No object has the key {key!r}."}, status=404)
         data = resolved.to_dict()
-        data["api_url"] = request.build_absolute_uri(resolved.api_url)
+        del data["api_url"]
+        data["url"] = request.build_absolute_uri(resolved.api_url)
         return Response(data)
 
 

@@ -2,6 +2,8 @@ from django.contrib import admin
 from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
+from claims import views as claim_views
+
 from . import api
 
 api_v1 = [
@@ -19,6 +21,8 @@ api_v1 = [
 urlpatterns = [
     path("healthz", api.healthz, name="healthz"),
     path("admin/", admin.site.urls),
+    path("claims/<int:claim_id>/", claim_views.claim_page, name="claim-page"),
+    path("reviewers/<uuid:uid>/", claim_views.reviewer_page, name="reviewer-page"),
     path("api/v1/", include(api_v1)),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),

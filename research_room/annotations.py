@@ -10,6 +10,7 @@ Parsing names the item (or line, for JSON Lines) and the field of every problem,
 say exactly what to fix; nothing here touches the database.
 """
 
+import datetime
 import json
 import re
 import uuid
@@ -121,7 +122,14 @@ def _body(label: str, purpose: str, value: str) -> dict[str, str]:
     }
 
 
-def annotation_from_draft(draft: ResearchDraft, *, base_url: str) -> dict[str, Any]:
+def _utc(moment: datetime.datetime) -> str:
+    """xsd:dateTime in UTC with the "Z" the model asks of ``modified`` (and ``created``)."""
+    return moment.astimezone(datetime.UTC).isoformat().replace("+00:00", "Z")
+
+
+def annotation_from_draft(
+    draft: ResearchDraft, *, base_url: str, creator: dict[str, str] | None = None
+) -> dict[str, Any]:
     base = base_url.rstrip("/")
     bodies = [_body(LABEL_QUESTION, "questioning", draft.question)]
     if draft.note:
@@ -138,28 +146,75 @@ def annotation_from_draft(draft: ResearchDraft, *, base_url: str) -> dict[str, A
     }
     if draft.anchor_title:
         target["label"] = draft.anchor_title
-    return {
+    annotation: dict[str, Any] = {
         "@context": ANNO_CONTEXT,
         "id": f"{base}{DRAFTS_PATH}{draft.id}/",
         "type": "Annotation",
         "motivation": "questioning",
-        "created": draft.created_at.isoformat(),
-        "modified": draft.updated_at.isoformat(),
-        "body": bodies,
-        "target": target,
+    }
+    if creator:
+        annotation["creator"] = creator
+    annotation.update(
+        {
+            "created": _utc(draft.created_at),
+            "modified": _utc(draft.updated_at),
+            "body": bodies,
+            "target": target,
+        }
+    )
+    return annotation
+
+
+def export_url(base_url: str) -> str:
+    return f"{base_url.rstrip('/')}{DRAFTS_PATH}export/"
+
+
+def page_id_of(collection_id: str, number: int = 1) -> str:
+    """The page's own address: the collection's, asking for that page."""
+    return f"{collection_id}{'&' if '?' in collection_id else '?'}page={number}"
+
+
+def page_from_drafts(
+    drafts: Iterable[ResearchDraft],
+    *,
+    base_url: str,
+    collection_id: str,
+    creator: dict[str, str] | None = None,
+) -> dict[str, Any]:
+    """The collection's one AnnotationPage, standing alone (with its context)."""
+    items = [annotation_from_draft(draft, base_url=base_url, creator=creator) for draft in drafts]
+    for item in items:
+        del item["@context"]  # stated once, on the page
+    return {
+        "@context": ANNO_CONTEXT,
+        "id": page_id_of(collection_id),
+        "type": "AnnotationPage",
+        "partOf": collection_id,
+        "startIndex": 0,
+        "items": items,
     }
 
 
-def collection_from_drafts(drafts: Iterable[ResearchDraft], *, base_url: str) -> dict[str, Any]:
-    items = [annotation_from_draft(draft, base_url=base_url) for draft in drafts]
-    for item in items:
-        del item["@context"]  # stated once, on the collection
+def collection_from_drafts(
+    drafts: Iterable[ResearchDraft],
+    *,
+    base_url: str,
+    collection_id: str | None = None,
+    creator: dict[str, str] | None = None,
+) -> dict[str, Any]:
+    """Every draft in one collection whose single page is embedded as ``first``; ``id`` is the
+    export's address (with its filters), the page's that address asking for page 1."""
+    collection_id = collection_id or export_url(base_url)
+    page = page_from_drafts(drafts, base_url=base_url, collection_id=collection_id, creator=creator)
+    del page["@context"]  # stated once, on the collection
     return {
         "@context": ANNO_CONTEXT,
+        "id": collection_id,
         "type": "AnnotationCollection",
         "label": "Research room drafts",
-        "total": len(items),
-        "first": {"type": "AnnotationPage", "startIndex": 0, "items": items},
+        "total": len(page["items"]),
+        "first": page,
+        "last": page["id"],
     }
 
 

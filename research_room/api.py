@@ -81,7 +81,7 @@ class DraftOutput(serializers.Serializer):
     anchor_kind = serializers.CharField()
     anchor_concept = serializers.CharField(source="anchor_concept_key")
     anchor_title = serializers.CharField()
-    anchor_url = serializers.CharField()
+    anchor_url = serializers.SerializerMethodField(help_text="The anchored object, absolute.")
     anchor_version = serializers.CharField()
     anchor_revision = serializers.CharField(
         help_text="The concept revision it was written against."
@@ -100,8 +100,17 @@ class DraftOutput(serializers.Serializer):
             f"/api/v1/research-room/drafts/{draft.id}/"
         )
 
+    def get_anchor_url(self, draft: ResearchDraft) -> str:
+        return _absolute_anchor(draft, self.context["request"])
+
 
 _TIME = serializers.DateTimeField()
+
+
+def _absolute_anchor(draft: ResearchDraft, request) -> str:
+    """Drafts store the anchor's path; answers give it absolute, like every other url."""
+    url = draft.anchor_url
+    return request.build_absolute_uri(url) if url.startswith("/") else url
 
 
 def draft_output(draft: ResearchDraft, request) -> dict:
@@ -114,7 +123,7 @@ def draft_output(draft: ResearchDraft, request) -> dict:
         "anchor_kind": draft.anchor_kind,
         "anchor_concept": draft.anchor_concept_key,
         "anchor_title": draft.anchor_title,
-        "anchor_url": draft.anchor_url,
+        "anchor_url": _absolute_anchor(draft, request),
         "anchor_version": draft.anchor_version,
         "anchor_revision": draft.anchor_revision,
         "question": draft.question,
@@ -320,15 +329,39 @@ class DraftHandoffApi(ResearchRoomApi):
 
 class DraftExportApi(ResearchRoomApi):
     @extend_schema(
-        parameters=DRAFT_FILTER_PARAMETERS,
-        responses={(200, "application/ld+json"): OpenApiTypes.OBJECT},
+        parameters=[
+            *DRAFT_FILTER_PARAMETERS,
+            OpenApiParameter(
+                "page",
+                int,
+                enum=[1],
+                description="1: the collection's AnnotationPage alone (its `id` is this address).",
+            ),
+        ],
+        responses={
+            (200, "application/ld+json"): OpenApiTypes.OBJECT,
+            400: OpenApiResponse(description="A bad filter or page (the field is named)"),
+            404: OpenApiResponse(description="No such page: the collection has one"),
+        },
         summary="Your drafts as a W3C Web Annotation collection (JSON-LD)",
+        description="The collection's `id` is this address with its filters; its one page, "
+        "embedded as `first`, is at the same address with `page=1`. Each annotation's "
+        "`creator` is you, as a `urn:uuid` that names no account.",
     )
     def get(self, request):
+        filters = request.query_params.copy()
+        page = filters.pop("page", None)
+        if page is not None and page != ["1"]:
+            if page[-1].isdigit():
+                raise Http404("The collection has one page: page=1.")
+            raise ValidationError({"page": ["Expected a page number: 1."]})
+        query = f"?{filters.urlencode()}" if filters else ""
         document = selectors.draft_export(
             owner=request.user,
             base_url=request.build_absolute_uri("/"),
-            filters=request.query_params,
+            filters=filters,
+            collection_id=request.build_absolute_uri(f"{request.path}{query}"),
+            page=page is not None,
         )
         response = Response(document, content_type="application/ld+json")
         response["Content-Disposition"] = 'attachment; filename="research-drafts.jsonld"'

@@ -1,6 +1,7 @@
 """Every read of the research room. Each starts from the owner's own rows, then narrows."""
 
 import hashlib
+import uuid
 from dataclasses import dataclass
 from typing import Any
 
@@ -18,7 +19,7 @@ from concepts.selectors import (
 )
 from learning_platform.objects import ResolvedObject, object_resolve, object_resolve_for
 
-from .annotations import collection_from_drafts
+from .annotations import collection_from_drafts, export_url, page_from_drafts
 from .handoff import concept_of, context_line, demo_state_key, handoff_text
 from .models import PracticePrediction, PracticeProgress, ResearchDraft
 
@@ -191,11 +192,40 @@ def draft_handoff(*, draft: ResearchDraft, user) -> dict[str, Any]:
     return {"draft": str(draft.id), "anchor": draft.anchor_key, **state.to_dict(), "text": text}
 
 
+# Not secret, only fixed: the learner ids below must read the same in every database.
+LEARNER_NAMESPACE = uuid.uuid5(uuid.NAMESPACE_URL, "learning-platform:learner")
+
+
+def learner_agent(*, user: AbstractBaseUser) -> dict[str, str]:
+    """The learner as a Web Annotation Agent: a urn:uuid that stays the same for the account
+    (its id and join time never change) and says nothing about it, not even its username."""
+    joined = getattr(user, "date_joined", None)
+    basis = f"{user.pk}:{joined.isoformat() if joined else ''}"
+    return {"id": f"urn:uuid:{uuid.uuid5(LEARNER_NAMESPACE, basis)}", "type": "Person"}
+
+
 def draft_export(
-    *, owner: AbstractBaseUser, base_url: str, filters: dict[str, Any] | None = None
+    *,
+    owner: AbstractBaseUser,
+    base_url: str,
+    filters: dict[str, Any] | None = None,
+    collection_id: str | None = None,
+    page: bool = False,
 ) -> dict[str, Any]:
+    """The owner's drafts as a Web Annotation collection, or (``page``) its one page alone;
+    each annotation names the owner as its creator."""
     drafts = draft_list_for_owner(owner=owner, filters=filters)
-    return collection_from_drafts(drafts, base_url=base_url)
+    creator = learner_agent(user=owner)
+    if page:
+        return page_from_drafts(
+            drafts,
+            base_url=base_url,
+            collection_id=collection_id or export_url(base_url),
+            creator=creator,
+        )
+    return collection_from_drafts(
+        drafts, base_url=base_url, collection_id=collection_id, creator=creator
+    )
 
 
 # Practice loop --------------------------------------------------------------------------------

@@ -375,13 +375,16 @@ def test_claim_review_jsonld(anon_client, claim, reviewer):
     body = response.json()
     assert body["@context"] == "https://schema.org"
     assert body["@type"] == "ClaimReview"
-    assert body["claimReviewed"] == claim.text
+    assert body["claimReviewed"] == claim.text  # short enough to stand whole
+    assert body["url"] == f"http://testserver/claims/{claim.pk}/#review-{review.sequence}"
     assert body["itemReviewed"]["@type"] == "Claim"
+    assert body["itemReviewed"]["text"] == claim.text
     assert body["itemReviewed"]["identifier"] == claim.key
     assert body["reviewRating"]["@type"] == "Rating"
     assert body["reviewRating"]["ratingValue"] == 4
     assert body["reviewRating"]["alternateName"] == "Substantively reviewed"
     assert body["author"]["name"] == "rita+oracle"
+    assert body["author"]["@id"] == f"http://testserver/reviewers/{review.reviewer_uid}/"
     assert body["datePublished"] == review.reviewed_on.isoformat()
     assert body["text"] == review.scope_text
     assert "It does not certify" in body["text"]

@@ -6,6 +6,7 @@ import pytest
 from concepts.models import Concept, Prerequisite
 from learning_platform import pages
 
+from ..claims.factories import ClaimFactory
 from .conftest import CONTENT, seed_learner_texts
 from .factories import (
     ConceptFactory,
@@ -116,7 +117,7 @@ def test_list_rows_carry_keys_and_links(anon_client):
     assert {"count", "next", "previous", "results"} <= set(body)
     row = body["results"][0]
     assert row["key"] == "concept:alignment/rlhf"
-    assert row["api_url"] == "http://testserver/api/v1/concepts/alignment/rlhf/"
+    assert row["url"] == "http://testserver/api/v1/concepts/alignment/rlhf/"
 
 
 @pytest.mark.parametrize("size", [1, 60])
@@ -321,6 +322,43 @@ def test_detail_query_count_with_registered_sections(
         ConceptFactory(area="big", slug="page")
     with django_assert_max_num_queries(PAGE_QUERIES_WITH_REGISTERED_SECTIONS):
         assert anon_client.get("/api/v1/concepts/big/page/").status_code == 200
+
+
+def test_page_links_its_neighbours_with_absolute_urls(loaded, learner_client):
+    """The page links its learning path, practice loop, drafts, claims and bibliography, and
+    each link opens."""
+    rlhf = Concept.objects.get(area="alignment", slug="rlhf")
+    ClaimFactory(concept=rlhf, status="published")
+    ClaimFactory(status="published")  # another concept's claim, left out of the link's list
+    page = learner_client.get(RLHF_URL).json()
+    base = "http://testserver/api/v1"
+    assert page["url"] == f"http://testserver{RLHF_URL}"
+    assert page["links"] == {
+        "learning_path": f"{base}/concepts/alignment/rlhf/learning-path/",
+        "practice": f"{base}/research-room/practice/alignment/rlhf/",
+        "research_drafts": f"{base}/research-room/drafts/?concept=alignment%2Frlhf",
+        "claims": f"{base}/claims/?concept=alignment%2Frlhf",
+        "bibliography": f"{base}/concepts/alignment/rlhf/bibliography/",
+    }
+    for url in page["links"].values():
+        assert learner_client.get(url).status_code == 200, url
+    (item,) = page["claims"]["items"]
+    assert item["url"] == f"{base}/claims/{item['id']}/"
+    assert item["page_url"] == f"http://testserver/claims/{item['id']}/"
+    assert page["claims"]["summary"]["list_url"] == page["links"]["claims"]
+    claims = learner_client.get(page["links"]["claims"]).json()["results"]
+    assert len(claims) == 1 and {claim["concept"] for claim in claims} == {"concept:alignment/rlhf"}
+
+
+def test_every_object_on_the_page_has_one_absolute_url(loaded, anon_client):
+    """Neighbours, sources and learning-path steps carry an absolute `url`, never api_url."""
+    page = anon_client.get(RLHF_URL).json()
+    rows = [*page["learning_map"]["before"], *page["learning_map"]["next"], *page["sources"]]
+    assert rows and all(row["url"].startswith("http://testserver/api/v1/") for row in rows)
+    assert all("api_url" not in row and "api_path" not in row for row in rows)
+    assert page["sources"][0]["web_url"].startswith("https://")
+    path = anon_client.get(page["links"]["learning_path"]).json()
+    assert all(step["url"].startswith("http://testserver/api/v1/") for step in path["steps"])
 
 
 # Learning path ---------------------------------------------------------------------------------

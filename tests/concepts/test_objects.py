@@ -20,7 +20,7 @@ def test_concept_resolves_with_the_research_context(loaded, anon_client):
     body = response.json()
     assert body["kind"] == "concept"
     assert body["title"] == "RLHF: Reward Modeling + KL-Regularized Policy Optimization"
-    assert body["api_url"] == "http://testserver/api/v1/concepts/alignment/rlhf/"
+    assert body["url"] == "http://testserver/api/v1/concepts/alignment/rlhf/"
     assert len(body["version"]) == 64
     context = body["context"]
     assert context["area_title"] == "Alignment"
@@ -65,7 +65,7 @@ def test_each_object_kind_resolves(loaded, anon_client, key, kind, excerpt):
     assert body["context"]["concept_title"].startswith("RLHF")
     assert body["context"]["area_title"] == "Alignment"
     assert body["context"]["excerpt"].startswith(excerpt)
-    assert body["api_url"].startswith("http://testserver/api/v1/concepts/alignment/rlhf/#")
+    assert body["url"].startswith("http://testserver/api/v1/concepts/alignment/rlhf/#")
 
 
 def test_source_resolves_with_its_snapshot_hash_as_version(loaded, anon_client):
@@ -74,7 +74,7 @@ def test_source_resolves_with_its_snapshot_hash_as_version(loaded, anon_client):
     assert body["kind"] == "source"
     assert body["version"] == body["context"]["snapshot_sha256"]
     assert body["context"]["snapshot_state"] == "Local snapshot ready"
-    assert body["api_url"].endswith("/api/v1/sources/ouyang-2022-instructgpt/")
+    assert body["url"].endswith("/api/v1/sources/ouyang-2022-instructgpt/")
 
 
 def test_source_without_snapshot_still_resolves():

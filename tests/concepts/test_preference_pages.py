@@ -95,7 +95,8 @@ def test_the_pages_are_linked_and_their_claims_unreviewed(db):
 
 def test_the_pages_sources_cite_with_their_records(loaded, anon_client):
     """Bradley & Terry and Hunter are journal articles with their DOIs; the DPO, overoptimisation
-    and Goodhart papers carry their arXiv numbers; every author is "Family, Given"."""
+    and Goodhart papers carry their arXiv DOIs, and the Goodhart preprint its arXiv number;
+    every author is "Family, Given"."""
     for key, family in (
         ("bradley-terry-1952-paired-comparisons", "Bradley"),
         ("hunter-2004-mm-bradley-terry", "Hunter"),
@@ -103,11 +104,12 @@ def test_the_pages_sources_cite_with_their_records(loaded, anon_client):
         item = anon_client.get(f"/api/v1/sources/{key}/csl/").json()
         assert item["type"] == "article-journal" and item["DOI"].startswith("10.")
         assert item["author"][0]["family"] == family
-    for key, number, authors in (
-        ("rafailov-2023-dpo", "arXiv:2305.18290", 6),
-        ("gao-2023-reward-overoptimization", "arXiv:2210.10760", 3),
-        ("manheim-2018-goodhart-variants", "arXiv:1803.04585", 2),
+    for key, arxiv_id, number, authors in (
+        ("rafailov-2023-dpo", "2305.18290", None, 6),
+        ("gao-2023-reward-overoptimization", "2210.10760", None, 3),
+        ("manheim-2018-goodhart-variants", "1803.04585", "arXiv:1803.04585", 2),
     ):
         item = anon_client.get(f"/api/v1/sources/{key}/csl/").json()
-        assert item["number"] == number and len(item["author"]) == authors
+        assert item["DOI"] == f"10.48550/arXiv.{arxiv_id}" and item.get("number") == number
+        assert len(item["author"]) == authors
         assert all(author["family"] and author["given"] for author in item["author"])

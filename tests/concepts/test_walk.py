@@ -94,6 +94,6 @@ def test_every_step_of_the_learning_path_opens(notebook, anon_client):
     path = anon_client.get(START + "learning-path/").json()
     assert path["count"] == len(path["steps"]) >= 3
     for step in path["steps"]:
-        page = anon_client.get(step["api_path"])
+        page = anon_client.get(step["url"])
         assert page.status_code == 200, step["key"]
         assert page.json()["status"] == "published"

@@ -91,6 +91,6 @@ def test_object_endpoint_appends_the_query_string(anon_client, django_assert_max
     body = response.json()
     assert body["kind"] == "demo-state"
     assert body["title"] == "KL-regularised policy at β=0.7, shift=10"
-    assert body["api_url"] == "http://testserver/api/v1/demos/kl-policy/"
+    assert body["url"] == "http://testserver/api/v1/demos/kl-policy/"
     missing = anon_client.get("/api/v1/objects/demo-state:alignment/rlhf%23kl-policy?beta=-1")
     assert missing.status_code == 404
