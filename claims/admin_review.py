@@ -17,6 +17,7 @@ from django.http import Http404, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
 
+from concepts.rendering import render_markdown, render_object
 from concepts.selectors import concept_list
 
 from . import review_selectors
@@ -152,13 +153,28 @@ def review_page_view(model_admin, request, object_id, *, can_review, form_base):
         "latest_review": review,
         "verdict_label": ClaimReview.Verdict(review.verdict).label if review else "",
         "changes": changes,
-        "evidence": review_selectors.claim_review_evidence(claim=claim),
+        "claim_html": render_markdown(claim.text, key=claim.key).html,
+        "evidence": _evidence_rendered(review_selectors.claim_review_evidence(claim=claim)),
         "form": form,
         "media": model_admin.media + form.media,
         "filters_query": _filters_query(filters),
         "queue_url": reverse("admin:claims_claim_review_queue") + _filters_query(filters),
     }
     return TemplateResponse(request, "admin/claims/claim/review.html", context)
+
+
+def _evidence_rendered(evidence: dict) -> dict:
+    """Each witness as learners see it on the page (MathML, code blocks, Markdown), sanitized."""
+    for item in evidence["witnesses"]:
+        witness = item["object"]
+        item["html"] = render_object(
+            key=witness.key,
+            kind=witness.kind,
+            body=witness.body,
+            language=witness.language or "",
+            params=witness.params or {},
+        ).html
+    return evidence
 
 
 def _next_url(request, filters: QueueFilters, *, after: Claim) -> str:

@@ -261,7 +261,9 @@ def test_witnesses_are_shown_whole_a_demo_with_its_latest_run(reviewer):
     assert item["run"].result == {"kl": 0.5}
     page = response.content.decode()
     assert "{&#x27;kl&#x27;: 0.5}" in page
-    assert '<pre><code class="language-' in page
+    code = claim.claim_witnesses.get(concept_object__kind="code").concept_object
+    [code_item] = [w for w in response.context["evidence"]["witnesses"] if w["object"] == code]
+    assert code_item["html"].startswith("<pre><code") and code_item["html"] in page
 
 
 def test_a_changed_witness_is_diffed_between_the_revisions(reviewer):
@@ -281,3 +283,19 @@ def test_a_changed_witness_is_diffed_between_the_revisions(reviewer):
     assert (change.input, change.key) == ("witness", witness.key)
     assert r"+body: \Delta = r(x,y_w) - r(x,y_\ell)" in change.diff
     assert r"-body: \Delta = r_\phi(x,y_w)-r_\phi(x,y_\ell)." in change.diff
+
+
+def test_the_claim_and_its_equation_witness_are_rendered_as_learners_see_them(reviewer):
+    """The review page shows the claim's Markdown and math and an equation witness as MathML,
+    sanitized: a script in the claim's text never reaches the reviewer's browser."""
+    claim = linked_claim(
+        sources=1, witnesses=1, text="The gap $r_w - r_l$ is **all** that counts.<script>x</script>"
+    )
+    response = logged_in(reviewer).get(review_url(claim))
+    page = response.content.decode()
+    body = page.split('<div class="claim-body">', 1)[1].split("</div>", 1)[0]
+    assert "<math" in body and "<strong>all</strong>" in body
+    assert "<script>x" not in page
+    [item] = response.context["evidence"]["witnesses"]
+    assert item["object"].kind == "equation"
+    assert '<div class="equation"><math' in item["html"]
