@@ -45,7 +45,8 @@ def cells_cut_off(driver) -> list[str]:
     return driver.execute_script(
         "return [...document.querySelectorAll('.inline-group th, .inline-group td')]"
         ".filter(c => c.offsetParent !== null"
-        " && c.getBoundingClientRect().right > document.documentElement.clientWidth)"
+        " && c.getBoundingClientRect().right > Math.min(document.documentElement.clientWidth,"
+        " c.closest('.inline-group').getBoundingClientRect().right + 1))"
         ".map(c => c.closest('.inline-group').id + ' ' + c.className)"
     )
 

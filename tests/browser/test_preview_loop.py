@@ -102,7 +102,10 @@ def test_editor_fixes_an_equation_in_the_preview_loop_and_saves(
     ui.visit(browser, f"{live_server.url}/admin/concepts/concept/{rlhf.pk}/change/")
     flow = Flow(browser)
 
-    # The panel shows the stored page, and the typo, without a click.
+    # The form opens at the window's whole width; one click opens the panel beside it, which
+    # shows the stored page and the typo.
+    assert not browser.find_element(By.ID, "preview-panel").is_displayed()
+    flow.click(browser.find_element(By.ID, "preview-toggle"))
     ui.wait(browser).until(EC.frame_to_be_available_and_switch_to_it((By.ID, "preview-frame")))
     errors = ui.wait(browser).until(EC.visibility_of_element_located((By.ID, "preview-errors")))
     assert "1 equation does not render" in errors.text
@@ -156,7 +159,7 @@ def test_editor_fixes_an_equation_in_the_preview_loop_and_saves(
     browser.switch_to.default_content()
     shoot(browser, "preview-4-saved.png")
 
-    assert flow.as_dict()["clicks"] == 3 and flow.as_dict()["hand_scroll_px"] == 0
+    assert flow.as_dict()["clicks"] == 4 and flow.as_dict()["hand_scroll_px"] == 0
     (FLOWS / "preview-flow.json").write_text(json.dumps(flow.as_dict()) + "\n")
 
 

@@ -55,14 +55,16 @@ def test_the_preview_renders_every_equation_of_the_rlhf_page(loaded, editor_admi
 def test_the_change_form_has_the_preview_panel_for_editors_only(
     loaded, editor_admin, reviewer_admin
 ):
-    """An editor's change form carries the Preview button and the panel; a reviewer, who may
-    only view, gets neither."""
+    """An editor's change form carries the panel's toggle, its Preview button and the panel; a
+    reviewer, who may only view, gets none of them."""
     rlhf = Concept.objects.get(area="alignment", slug="rlhf")
     editor_page = editor_admin.get(change_url(rlhf)).content.decode()
     assert f'formaction="{preview_url(rlhf)}"' in editor_page
     assert 'formtarget="concept-preview"' in editor_page and 'form="concept_form"' in editor_page
-    assert f'src="{preview_url(rlhf)}?panel=1"' in editor_page
-    assert 'id="preview-panel"' not in reviewer_admin.get(change_url(rlhf)).content.decode()
+    assert f'data-src="{preview_url(rlhf)}?panel=1"' in editor_page
+    assert 'id="preview-toggle"' in editor_page
+    reviewer_page = reviewer_admin.get(change_url(rlhf)).content.decode()
+    assert 'id="preview-panel"' not in reviewer_page and 'id="preview-toggle"' not in reviewer_page
 
 
 def test_the_panel_is_framed_by_this_site_only(loaded, editor_admin):
