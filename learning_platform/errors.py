@@ -211,14 +211,17 @@ def as_problem(body: Any, *, status_code: int, instance: str) -> dict[str, Any]:
     if not isinstance(body, dict):
         return problem(status_code=status_code, detail=status_title(status_code), instance=instance)
     detail = body.get("detail")
-    members = {key: value for key, value in body.items() if key not in _PROBLEM_MEMBERS}
+    # A list of messages is a field's errors, whatever the field is called (even "status").
     errors = {
         key: value
-        for key, value in members.items()
-        if isinstance(value, list) and all(isinstance(item, str) for item in value)
+        for key, value in body.items()
+        if key != "detail" and isinstance(value, list) and all(isinstance(i, str) for i in value)
     }
-    extra = {key: value for key, value in members.items() if key not in errors}
-    extra.pop("code", None)
+    extra = {
+        key: value
+        for key, value in body.items()
+        if key not in errors and key not in _PROBLEM_MEMBERS and key != "code"
+    }
     if errors:
         return problem(
             status_code=status_code,
