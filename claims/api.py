@@ -470,6 +470,7 @@ class ClaimReviewsApi(ListAPIView):
     permission_classes = [IsReviewerOrReadOnly]
     serializer_class = ReviewOutput
 
+    @extend_schema_serializer(component_name="ReviewRecord")
     class Input(serializers.Serializer):
         verdict = serializers.ChoiceField(choices=ClaimReview.Verdict.choices)
         summary = serializers.CharField(max_length=8000)

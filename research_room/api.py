@@ -198,15 +198,18 @@ class DraftListApi(ResearchRoomApi):
             OpenApiParameter("page", int),
             OpenApiParameter("page_size", int),
         ],
-        responses=inline_serializer(
-            "PaginatedResearchDraftList",
-            {
-                "count": serializers.IntegerField(),
-                "next": serializers.URLField(allow_null=True),
-                "previous": serializers.URLField(allow_null=True),
-                "results": DraftOutput(many=True),
-            },
-        ),
+        responses={
+            200: inline_serializer(
+                "PaginatedResearchDraftList",
+                {
+                    "count": serializers.IntegerField(),
+                    "next": serializers.URLField(allow_null=True),
+                    "previous": serializers.URLField(allow_null=True),
+                    "results": DraftOutput(many=True),
+                },
+            ),
+            400: OpenApiResponse(description="A filter value that is not one of its choices"),
+        },
         summary="Your drafts, newest first",
     )
     def get(self, request):
@@ -552,7 +555,7 @@ class PracticePredictionApi(ResearchRoomApi):
 
 
 class PracticeRevealApi(ResearchRoomApi):
-    @extend_schema_serializer(component_name="PracticeRevealRequest")
+    @extend_schema_serializer(component_name="PracticeRevealChoice")
     class Input(serializers.Serializer):
         demo_state = serializers.CharField(max_length=300, required=False)
 
@@ -618,7 +621,7 @@ class PracticeRevealApi(ResearchRoomApi):
 
 
 class PracticeHintRevealApi(ResearchRoomApi):
-    @extend_schema_serializer(component_name="PracticeHintRevealRequest")
+    @extend_schema_serializer(component_name="PracticeHintChoice")
     class Input(serializers.Serializer):
         number = serializers.IntegerField(min_value=1, max_value=HINT_COUNT)
 

@@ -106,7 +106,7 @@ def test_list_rejects_a_bad_filter_value_per_field(anon_client):
     """An unknown importance is a 400 naming the field."""
     response = anon_client.get("/api/v1/concepts/?importance=vital")
     assert response.status_code == 400
-    assert "importance" in response.json()
+    assert "importance" in response.json()["errors"]
 
 
 def test_list_rows_carry_keys_and_links(anon_client):
@@ -441,10 +441,10 @@ def test_bad_input_is_400_per_field(editor_client):
     assert response.status_code == 400
     assert "No concept has the path 'a/none'." in response.json()["prerequisite"]
     response = post_edge(editor_client, x)
-    assert response.status_code == 400 and "prerequisite" in response.json()
+    assert response.status_code == 400 and "prerequisite" in response.json()["errors"]
     ConceptFactory(area="a", slug="y")
     response = post_edge(editor_client, x, prerequisite="a/y", carry_in="x" * 2001)
-    assert response.status_code == 400 and "carry_in" in response.json()
+    assert response.status_code == 400 and "carry_in" in response.json()["errors"]
     assert not Prerequisite.objects.exists()
 
 

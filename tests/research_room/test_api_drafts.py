@@ -106,7 +106,7 @@ def test_bad_input_is_a_400_naming_the_field(learner_client, rlhf, data, field):
     """Unresolvable anchors, blank questions and texts over the caps are 400s, nothing saved."""
     response = _create(learner_client, **data)
     assert response.status_code == 400
-    assert field in response.json()
+    assert field in response.json()["errors"]
     assert not ResearchDraft.objects.exists()
 
 
@@ -238,7 +238,7 @@ def test_an_invalid_filter_is_a_400(learner_client, rlhf):
     """An unknown status value in a filter is a 400 naming the filter."""
     response = learner_client.get(DRAFTS, {"status": "archived"})
     assert response.status_code == 400
-    assert "status" in response.json()
+    assert "status" in response.json()["errors"]
 
 
 def test_export_is_a_web_annotation_collection(learner, learner_client, rlhf):
@@ -344,14 +344,14 @@ def test_an_import_that_is_not_json_is_a_400_naming_the_line(learner_client, rlh
         f"{DRAFTS}import/", b'[\n{"type": "Annotation",,}\n]', content_type="application/json"
     )
     assert response.status_code == 400
-    assert "line 2" in response.json()
+    assert "line 2" in response.json()["errors"]
 
 
 def test_an_import_without_a_file_is_a_400(learner_client, rlhf):
     """A multipart import with no file names the missing field."""
     response = learner_client.post(f"{DRAFTS}import/", {"other": "x"}, format="multipart")
     assert response.status_code == 400
-    assert "file" in response.json()
+    assert "file" in response.json()["errors"]
 
 
 def test_learner_writes_are_throttled_but_reads_are_not(learner_client, rlhf, monkeypatch):

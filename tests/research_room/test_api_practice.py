@@ -109,7 +109,7 @@ def test_bad_predictions_are_400s_naming_the_field(learner_client, rlhf, data, f
     """Blank or oversized texts, bad structured parts and unknown states are refused per field."""
     response = _predict(learner_client, **data)
     assert response.status_code == 400
-    assert field in response.json()
+    assert field in response.json()["errors"]
     assert not PracticePrediction.objects.exists()
 
 
@@ -152,7 +152,7 @@ def test_hint_numbers_outside_one_to_three_are_refused(learner_client, rlhf, num
     """Hints are numbered 1 to 3."""
     response = learner_client.post(f"{PRACTICE}hints/reveal/", {"number": number}, format="json")
     assert response.status_code == 400
-    assert "number" in response.json()
+    assert "number" in response.json()["errors"]
 
 
 def test_readiness_checks_are_recorded_per_learner_and_concept(learner_client, rlhf):
