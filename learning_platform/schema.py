@@ -160,8 +160,10 @@ class ApiSchema(AutoSchema):
             except Exception:  # a check that needs a real request: assume it can refuse
                 allowed = False
             if not allowed:
-                # IsAuthenticatedOrReadOnly and the like refuse only the anonymous.
-                statuses |= {401} if isinstance(permission, IsAuthenticatedOrReadOnly) else {401, 403}
+                statuses.add(401)
+                # IsAuthenticatedOrReadOnly refuses only the anonymous; the others, some users.
+                if not isinstance(permission, IsAuthenticatedOrReadOnly):
+                    statuses.add(403)
         return statuses
 
     def error_statuses(self, operation: dict) -> set[int]:
@@ -234,7 +236,12 @@ class ApiSchema(AutoSchema):
 
 def describe_tags(result, generator, request, public):
     """The tags in the order Swagger UI should list them, each with what it groups."""
-    used = {tag for item in result.get("paths", {}).values() for op in item.values()
-            if isinstance(op, dict) for tag in op.get("tags", [])}
+    used = {
+        tag
+        for item in result.get("paths", {}).values()
+        for op in item.values()
+        if isinstance(op, dict)
+        for tag in op.get("tags", [])
+    }
     result["tags"] = [tag for tag in TAGS if tag["name"] in used]
     return result

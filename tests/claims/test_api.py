@@ -242,7 +242,9 @@ def test_missing_fields_are_a_400_per_field(reviewer_client, claim):
     """An empty body names verdict, summary, scope_covers and scope_excludes."""
     response = reviewer_client.post(reviews_url(claim), {}, format="json")
     assert response.status_code == 400
-    assert {"verdict", "summary", "scope_covers", "scope_excludes"} <= set(response.json())
+    assert {"verdict", "summary", "scope_covers", "scope_excludes"} <= set(
+        response.json()["errors"]
+    )
 
 
 @pytest.mark.parametrize(
@@ -293,7 +295,7 @@ def test_unknown_fields_are_refused(reviewer_client, claim):
     body = review_body(claim, hash="0" * 64, sequence=7)
     response = reviewer_client.post(reviews_url(claim), body, format="json")
     assert response.status_code == 400
-    assert {"hash", "sequence"} <= set(response.json())
+    assert {"hash", "sequence"} <= set(response.json()["errors"])
 
 
 def test_reviewing_a_claim_the_reviewer_cannot_see_is_404(reviewer_client, db):

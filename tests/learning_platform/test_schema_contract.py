@@ -15,7 +15,6 @@ from knox.models import AuthToken
 from rest_framework.test import APIClient
 
 from demos.services import demo_run_execute
-
 from tests.security.conftest import world  # noqa: F401  (the fixture, shared)
 from tests.security.routes import fill_path
 
@@ -33,9 +32,7 @@ BODIES = {
         "summary": "The cited section states the objective as written.",
         "scope_covers": "Reviews only the objective's statement against the paper.",
         "scope_excludes": "It does not certify the experiments.",
-        "sources_checked": [
-            source["key"] for source in client.get(CLAIM_URL).json()["sources"]
-        ],
+        "sources_checked": [source["key"] for source in client.get(CLAIM_URL).json()["sources"]],
     },
     "research_room_import_create": lambda client: client.get(EXPORT_URL).json(),
     "research_room_create": {"anchor": "concept:alignment/rlhf", "question": "Why a KL term?"},
@@ -74,8 +71,9 @@ def _nullable_to_json_schema(node):
 
 def _validator(document: dict, schema: dict) -> Draft202012Validator:
     components = {"schemas": _nullable_to_json_schema(document["components"]["schemas"])}
-    return Draft202012Validator({**_nullable_to_json_schema(copy.deepcopy(schema)),
-                                 "components": components})
+    return Draft202012Validator(
+        {**_nullable_to_json_schema(copy.deepcopy(schema)), "components": components}
+    )
 
 
 class _Reader:
@@ -167,3 +165,78 @@ def test_every_answer_matches_the_schema_of_its_operation_and_status(world):  # 
     assert problems == {}
     # Each operation's success answer was among those checked.
     assert {op["operationId"] for _, _, op in operations} - succeeded == set()
+
+
+@pytest.fixture
+def document(db):
+    return APIClient().get("/api/schema/", {"format": "json"}).json()
+
+
+def test_each_operation_has_one_resource_tag_and_a_resource_action_id(document):
+    """Swagger UI groups by resource; ids are `<resource>_<action>` and unique."""
+    tags = [tag["name"] for tag in document["tags"]]
+    ids = []
+    for _, _, operation in _operations(document):
+        assert len(operation["tags"]) == 1 and operation["tags"][0] in tags
+        resource = operation["tags"][0].replace(" ", "_")
+        assert operation["operationId"].startswith(f"{resource}_"), operation["operationId"]
+        ids.append(operation["operationId"])
+    assert len(ids) == len(set(ids))
+    assert {
+        "concepts",
+        "sources",
+        "claims",
+        "reviews",
+        "demos",
+        "demo runs",
+        "research room",
+        "practice",
+        "objects",
+        "auth",
+    } <= set(tags)
+
+
+def test_request_bodies_are_json_only(document):
+    """No operation offers a form or multipart body; the import keeps JSON-LD and NDJSON."""
+    for path, method, operation in _operations(document):
+        media_types = set(operation.get("requestBody", {}).get("content", {}))
+        allowed = {"application/json"}
+        if operation["operationId"] == "research_room_import_create":
+            allowed = {"application/ld+json", "application/x-ndjson"}
+        assert media_types <= allowed, (method, path, media_types)
+
+
+def test_every_error_status_is_a_problem_with_an_example(document):
+    """Each documented error answers the shared Problem schema, with an example of its status."""
+    assert document["components"]["schemas"]["Problem"]["required"] == [
+        "type",
+        "title",
+        "status",
+        "detail",
+        "instance",
+        "code",
+    ]
+    for path, method, operation in _operations(document):
+        for status, response in operation["responses"].items():
+            if int(status) < 400:
+                continue
+            content = response["content"]
+            assert list(content) == ["application/problem+json"], (method, path, status)
+            assert content["application/problem+json"]["schema"] == {
+                "$ref": "#/components/schemas/Problem"
+            }
+            examples = list(content["application/problem+json"]["examples"].values())
+            assert examples and examples[0]["value"]["status"] == int(status)
+
+
+def test_reads_document_no_body_or_conflict_errors_they_cannot_answer(document):
+    """A GET lists no 413/415, and no 409 unless it declares one; open reads list no 403."""
+    for path, method, operation in _operations(document):
+        if method != "get":
+            continue
+        statuses = set(operation["responses"])
+        assert not statuses & {"413", "415"}, path
+        if "409" in statuses:
+            assert path in {"/api/v1/claims/checkpoint/", "/api/v1/demo-runs/{run_id}/plot.svg"}
+    concept_page = document["paths"]["/api/v1/concepts/{area}/{slug}/"]["get"]
+    assert set(concept_page["responses"]) == {"200", "401", "404"}

@@ -117,7 +117,9 @@ def test_hints_come_in_order_and_the_count_is_recorded(learner_client, rlhf):
     """Hint 3 first is refused with a message; 1 then 2 are revealed and counted."""
     refused = learner_client.post(f"{PRACTICE}hints/reveal/", {"number": 3}, format="json")
     assert refused.status_code == 400
-    assert refused.json()["number"] == ["Reveal hint 1 before hint 3: hints are revealed in order."]
+    assert refused.json()["errors"]["number"] == [
+        "Reveal hint 1 before hint 3: hints are revealed in order."
+    ]
     for number in (1, 2):
         response = learner_client.post(
             f"{PRACTICE}hints/reveal/", {"number": number}, format="json"
@@ -177,7 +179,7 @@ def test_readiness_put_needs_every_check(learner_client, rlhf):
         f"{PRACTICE}readiness/", {"states_mechanism": True}, format="json"
     )
     assert response.status_code == 400
-    assert set(response.json()) == {"names_prerequisite", "predicts_perturbation"}
+    assert set(response.json()["errors"]) == {"names_prerequisite", "predicts_perturbation"}
 
 
 def test_the_result_is_not_revealed_before_a_prediction(learner_client, rlhf, sent):
