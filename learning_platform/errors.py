@@ -19,6 +19,7 @@ from django.http import HttpResponse
 from django.views import defaults
 from rest_framework import status
 from rest_framework.exceptions import APIException, ErrorDetail, ValidationError
+from rest_framework.renderers import BrowsableAPIRenderer, JSONRenderer
 from rest_framework.response import Response
 from rest_framework.settings import api_settings
 from rest_framework.views import exception_handler as drf_exception_handler
@@ -160,10 +161,19 @@ def _api_problem(exc: APIException, request) -> dict[str, Any]:
     )
 
 
-def _renders_json(request) -> bool:
+def _renders_json(request, view) -> bool:
+    """True when the error goes out as JSON; the browsable API keeps its HTML page. A view
+    whose renderer cannot write JSON (an SVG chart, a file) answers its error in JSON anyway."""
     renderer = getattr(request, "accepted_renderer", None)
+    if renderer is None and view is not None:
+        renderer, _ = view.perform_content_negotiation(request, force=True)
+    if isinstance(renderer, BrowsableAPIRenderer):
+        return False
     media_type = getattr(renderer, "media_type", "application/json")
-    return media_type == "application/json" or media_type.endswith("+json")
+    if media_type != "application/json" and not media_type.endswith("+json"):
+        request.accepted_renderer = JSONRenderer()
+        request.accepted_media_type = JSONRenderer.media_type
+    return True
 
 
 def exception_handler(exc, context):
@@ -200,7 +210,7 @@ def exception_handler(exc, context):
                 response.status_code, "error"
             )
         response.data = _api_problem(exc, request)
-    if request is None or _renders_json(request):
+    if request is None or _renders_json(request, context.get("view")):
         response.content_type = PROBLEM_MEDIA_TYPE
     return response
 

@@ -325,7 +325,10 @@ class DraftHandoffApi(ResearchRoomApi):
 class DraftExportApi(ResearchRoomApi):
     @extend_schema(
         parameters=DRAFT_FILTER_PARAMETERS,
-        responses={(200, "application/ld+json"): OpenApiTypes.OBJECT},
+        responses={
+            (200, "application/ld+json"): OpenApiTypes.OBJECT,
+            400: OpenApiResponse(description="A filter value that is not one of its choices"),
+        },
         summary="Your drafts as a W3C Web Annotation collection (JSON-LD)",
     )
     def get(self, request):

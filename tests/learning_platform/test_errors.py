@@ -106,3 +106,11 @@ def test_the_browsable_api_still_shows_errors_as_pages(anon_client):
     assert response.status_code == 404
     assert response["Content-Type"].startswith("text/html")
     assert b"No concept nowhere/nothing." in response.content
+
+
+def test_an_error_from_a_view_that_draws_svg_is_still_a_json_problem(anon_client):
+    """A format the chart view cannot render is a 404 problem in JSON, not an SVG of a dict."""
+    response = anon_client.get("/api/v1/demo-runs/0/plot.svg", {"format": "nope"})
+    assert response.status_code == 404
+    assert response["Content-Type"] == PROBLEM
+    assert response.json()["code"] == "not_found"
