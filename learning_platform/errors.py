@@ -18,7 +18,13 @@ from django.db import InterfaceError, OperationalError
 from django.http import HttpResponse
 from django.views import defaults
 from rest_framework import status
-from rest_framework.exceptions import APIException, ErrorDetail, ValidationError
+from rest_framework.exceptions import (
+    APIException,
+    ErrorDetail,
+    NotFound,
+    PermissionDenied,
+    ValidationError,
+)
 from rest_framework.renderers import BrowsableAPIRenderer, JSONRenderer
 from rest_framework.response import Response
 from rest_framework.settings import api_settings
@@ -200,15 +206,9 @@ def exception_handler(exc, context):
             return None
         # DRF turns Http404 and PermissionDenied into its own exceptions before answering.
         if not isinstance(exc, APIException):
-            exc = (
-                APIException(response.data.get("detail", ""))
-                if isinstance(response.data, dict)
-                else APIException()
-            )
-            exc.status_code = response.status_code
-            exc.default_code = {404: "not_found", 403: "permission_denied"}.get(
-                response.status_code, "error"
-            )
+            detail = response.data.get("detail") if isinstance(response.data, dict) else None
+            kind = {404: NotFound, 403: PermissionDenied}.get(response.status_code, APIException)
+            exc = kind(detail)
         response.data = _api_problem(exc, request)
     if request is None or _renders_json(request, context.get("view")):
         response.content_type = PROBLEM_MEDIA_TYPE

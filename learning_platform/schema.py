@@ -5,8 +5,9 @@ answer, each an RFC 9457 problem (see errors.py) with an example.
 The statuses come from what the view is made of, so a new view is documented by the same
 rules: authenticators → 401 (a bad or expired token), permissions that can refuse → 401 and
 403, a session-authenticated write → 403 (CSRF), path parameters or pagination → 404, a body →
-400, 413 and 415, validated query parameters → 400, throttles → 429. A view declares with
-``extend_schema(responses=...)`` only what these rules cannot know (a 409, a 400 from a query).
+400, 413 and 415, any parameter → 400 (a NUL in the URL, a bad filter value), throttles → 429.
+A view declares with ``extend_schema(responses=...)`` only what these rules cannot know (a
+409, or a 400 from a query it validates by hand).
 """
 
 import re
@@ -183,11 +184,11 @@ class ApiSchema(AutoSchema):
             p["in"] == "query" and p["name"] == "page" for p in parameters
         ):
             statuses.add(404)  # no such object, or no such page
-        if self.method == "GET" and (
+        if parameters or (
             getattr(view, "filterset_class", None)
             or any(is_serializer(p) for p in self.get_override_parameters())
         ):
-            statuses.add(400)
+            statuses.add(400)  # a NUL in the URL (RequestTextMiddleware), a bad filter value
         if any(
             self.method not in SAFE_METHODS or getattr(throttle, "counts_reads", True)
             for throttle in view.get_throttles()

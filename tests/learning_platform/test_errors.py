@@ -114,3 +114,11 @@ def test_an_error_from_a_view_that_draws_svg_is_still_a_json_problem(anon_client
     assert response.status_code == 404
     assert response["Content-Type"] == PROBLEM
     assert response.json()["code"] == "not_found"
+
+
+def test_a_django_404_raised_in_a_view_keeps_its_message_and_code(other_learner_client):
+    """Http404 from a view (another learner's draft) is a not_found problem with its message."""
+    response = other_learner_client.get(f"{DRAFTS}00000000-0000-0000-0000-000000000000/")
+    assert response.status_code == 404
+    assert response.json()["code"] == "not_found"
+    assert response.json()["detail"] == "No draft of yours has this id."

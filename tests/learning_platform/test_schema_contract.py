@@ -239,4 +239,4 @@ def test_reads_document_no_body_or_conflict_errors_they_cannot_answer(document):
         if "409" in statuses:
             assert path in {"/api/v1/claims/checkpoint/", "/api/v1/demo-runs/{run_id}/plot.svg"}
     concept_page = document["paths"]["/api/v1/concepts/{area}/{slug}/"]["get"]
-    assert set(concept_page["responses"]) == {"200", "401", "404"}
+    assert set(concept_page["responses"]) == {"200", "400", "401", "404"}
