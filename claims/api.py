@@ -208,6 +208,72 @@ class StaleReasonOutput(serializers.Serializer):
     )
 
 
+@extend_schema_serializer(component_name="ConceptPageClaims")
+class ConceptPageClaimsOutput(serializers.Serializer):
+    """The Claim Review panel of a concept page (selectors.concept_page_claims)."""
+
+    @extend_schema_serializer(component_name="ConceptPageClaimsSummary")
+    class Summary(serializers.Serializer):
+        claims = serializers.IntegerField()
+        substantive_reviews_recorded = serializers.IntegerField()
+        status_line = serializers.CharField()
+        claims_with_current_substantive_review = serializers.IntegerField()
+        substantive_share = serializers.FloatField(allow_null=True)
+        substantive_share_text = serializers.CharField()
+        stale = serializers.IntegerField()
+        unreviewed = serializers.IntegerField()
+        disputed = serializers.IntegerField()
+        needs_review_line = serializers.CharField(allow_null=True)
+        sources = serializers.ListField(child=serializers.CharField())
+        sources_label = serializers.CharField()
+        witnesses = serializers.ListField(child=serializers.CharField())
+        witnesses_label = serializers.CharField()
+        witness_hint = serializers.CharField()
+        shown = serializers.IntegerField(help_text="Claims listed in items (the page's cap).")
+        list_url = serializers.CharField()
+
+    @extend_schema_serializer(component_name="ConceptPageClaim")
+    class Item(serializers.Serializer):
+        @extend_schema_serializer(component_name="ConceptPageClaimReview")
+        class LatestReview(serializers.Serializer):
+            @extend_schema_serializer(component_name="ConceptPageCheckedSource")
+            class CheckedSource(serializers.Serializer):
+                key = serializers.CharField()
+                title = serializers.CharField()
+
+            reviewer_label = serializers.CharField()
+            reviewed_on = serializers.DateField()
+            verdict = serializers.ChoiceField(choices=ClaimReview.Verdict.choices)
+            verdict_label = serializers.CharField()
+            stale = serializers.BooleanField()
+            summary = serializers.CharField()
+            scope_covers = serializers.CharField()
+            scope_excludes = serializers.CharField()
+            scope_text = serializers.CharField()
+            sources_checked = CheckedSource(many=True)
+            witnesses_checked = serializers.ListField(child=serializers.CharField())
+            note = serializers.CharField()
+            byline = serializers.CharField()
+
+        id = serializers.IntegerField()
+        key = serializers.CharField()
+        text = serializers.CharField()
+        status = serializers.ChoiceField(choices=Claim.Status.choices)
+        status_label = serializers.CharField()
+        support_note = serializers.CharField()
+        badge = serializers.ChoiceField(choices=Badge.choices)
+        badge_label = serializers.CharField()
+        stale_reasons = StaleReasonOutput(many=True)
+        sources = SourceLinkOutput(many=True)
+        sources_label = serializers.CharField()
+        witnesses = serializers.ListField(child=serializers.CharField())
+        witnesses_label = serializers.CharField()
+        latest_review = LatestReview(allow_null=True)
+
+    summary = Summary()
+    items = Item(many=True)
+
+
 class ClaimOutput(serializers.ModelSerializer):
     url = serializers.SerializerMethodField()
     concept = serializers.CharField(source="concept.key")
@@ -413,6 +479,7 @@ class ClaimReviewsApi(ListAPIView):
     permission_classes = [IsReviewerOrReadOnly]
     serializer_class = ReviewOutput
 
+    @extend_schema_serializer(component_name="ReviewRecord")
     class Input(serializers.Serializer):
         verdict = serializers.ChoiceField(choices=ClaimReview.Verdict.choices)
         summary = serializers.CharField(max_length=8000)
@@ -563,7 +630,6 @@ class ClaimReviewJsonLdApi(APIView):
         },
         parameters=[OpenApiParameter("claim_id", int, OpenApiParameter.PATH)],
         summary="The latest review as schema.org ClaimReview (JSON-LD)",
-        operation_id="v1_claims_claim_review_jsonld",
     )
     @versioned_read("claims", "concepts")
     def get(self, request, claim_id: int):

@@ -11,10 +11,11 @@ class ClaimsConfig(AppConfig):
         from learning_platform.pages import register_page_section
 
         from . import content, selectors, signals
+        from .api import ConceptPageClaimsOutput
 
         signals.connect()
         register_resolver("claim")(selectors.claim_resolve)
-        register_page_section("claims", _page_section)
+        register_page_section("claims", _page_section, output=ConceptPageClaimsOutput)
         # Registered after the concepts app's loader (INSTALLED_APPS order): claims point at
         # the concepts, sources and objects it loads, in the same transaction.
         register_content_loader(

@@ -23,6 +23,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from learning_platform.caching import versioned_read
+from learning_platform.pages import page_section_outputs
 from learning_platform.pagination import LimitOffsetInput, limit_offset, limit_offset_links
 from learning_platform.permissions import IsEditor
 
@@ -464,6 +465,13 @@ class ConceptDetailApi(APIView):
         sources_summary = SourcesSummary()
         demos = DemoOutput(many=True)
         learner = LearnerOutput(help_text="The texts around the page's panels, as written.")
+
+        def get_fields(self):
+            """The declared fields, and one per section another app adds to the page."""
+            fields = super().get_fields()
+            for name, output in page_section_outputs().items():
+                fields[name] = output()
+            return fields
 
     @extend_schema(
         parameters=[RENDER_PARAMETER],

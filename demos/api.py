@@ -91,7 +91,6 @@ class DemoCatalogueApi(APIView):
             },
         ),
         summary="The demo catalogue",
-        operation_id="demos_list",
     )
     def get(self, request):
         paginator = Pagination()
@@ -108,7 +107,6 @@ class DemoKindApi(APIView):
     @extend_schema(
         responses={200: DemoKindOutput, 404: OpenApiResponse(description="No such demo kind")},
         summary="One demo kind: parameter schema, defaults and caps",
-        operation_id="demos_retrieve",
     )
     def get(self, request, kind: str):
         demo = _demo_kind_or_404(kind)
@@ -136,7 +134,6 @@ class DemoRunRequestApi(APIView):
             ),
         },
         summary="Run a demo",
-        operation_id="demo_runs_create",
         description=(
             "The body is the parameter object of the kind, typed by the kind's parameter "
             "model (the schema documents one operation per kind, and the catalogue publishes "
@@ -166,7 +163,6 @@ class DemoRunDetailApi(APIView):
     @extend_schema(
         responses={200: DemoRunOutput, 404: OpenApiResponse(description="No run has this id")},
         summary="A demo run: status, progress, result, timings",
-        operation_id="demo_runs_retrieve",
     )
     def get(self, request, run_id: str):
         run = _demo_run_or_404(run_id)
@@ -184,7 +180,6 @@ class DemoRunPlotApi(APIView):
             409: OpenApiResponse(description="The run has not succeeded (yet)"),
         },
         summary="A chart of the run: π_ref against π*, and the β sweep when present",
-        operation_id="demo_runs_plot",
     )
     def get(self, request, run_id: str):
         run = demo_run_get(run_id=run_id)
@@ -192,10 +187,7 @@ class DemoRunPlotApi(APIView):
             return JsonResponse({"detail": f"No demo run has the id {run_id!r}."}, status=404)
         if run.status != DemoRun.Status.SUCCEEDED:
             return JsonResponse(
-                {
-                    "detail": f"The run is {run.status}; its chart exists once it has succeeded.",
-                    "status": run.status,
-                },
+                {"detail": f"The run is {run.status}; its chart exists once it has succeeded."},
                 status=409,
             )
         # A succeeded result never changes (a re-run gets a new finished_at), so cache it.

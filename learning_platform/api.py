@@ -86,7 +86,7 @@ class TokenObtainApi(APIView):
     permission_classes = [AllowAny]
     throttle_classes = [SignInClientThrottle, SignInAccountThrottle]
 
-    @extend_schema_serializer(component_name="TokenRequest")
+    @extend_schema_serializer(component_name="Credentials")
     class Input(serializers.Serializer):
         username = serializers.CharField(max_length=150)
         password = serializers.CharField(max_length=4096, trim_whitespace=False)

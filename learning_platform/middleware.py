@@ -2,7 +2,8 @@ import re
 
 from django.conf import settings
 from django.db import InterfaceError, OperationalError
-from django.http import JsonResponse
+
+from .errors import problem_response
 
 # Room for a multipart body's boundaries and form fields around the uploaded file itself.
 MULTIPART_OVERHEAD_BYTES = 1024 * 1024
@@ -29,12 +30,11 @@ class RequestBodyCapMiddleware:
         try:
             length = int(request.META.get("CONTENT_LENGTH") or 0)
         except ValueError:
-            return JsonResponse({"detail": "Content-Length header is not a number."}, status=400)
+            return problem_response(request, 400, "Content-Length header is not a number.")
         cap = request_body_cap(request)
         if length > cap:
-            return JsonResponse(
-                {"detail": f"Request body of {length} bytes exceeds the limit of {cap} bytes."},
-                status=413,
+            return problem_response(
+                request, 413, f"Request body of {length} bytes exceeds the limit of {cap} bytes."
             )
         return self.get_response(request)
 
@@ -48,14 +48,15 @@ class RequestTextMiddleware:
 
     def __call__(self, request):
         if "\x00" in request.path_info:
-            return JsonResponse(
-                {"detail": "NUL characters are not allowed in the URL."}, status=400
-            )
+            return problem_response(request, 400, "NUL characters are not allowed in the URL.")
         for name, values in request.GET.lists():
             if "\x00" in name or any("\x00" in value for value in values):
-                return JsonResponse(
-                    {name.replace("\x00", "") or "query": ["NUL characters are not allowed."]},
-                    status=400,
+                field = name.replace("\x00", "") or "query"
+                return problem_response(
+                    request,
+                    400,
+                    f"{field}: NUL characters are not allowed.",
+                    errors={field: ["NUL characters are not allowed."]},
                 )
         return self.get_response(request)
 
@@ -71,8 +72,8 @@ class DatabaseUnavailableMiddleware:
 
     def process_exception(self, request, exception):
         if isinstance(exception, OperationalError | InterfaceError):
-            response = JsonResponse(
-                {"detail": "The database is unavailable; retry shortly."}, status=503
+            response = problem_response(
+                request, 503, "The database is unavailable; retry shortly.", code="unavailable"
             )
             response["Retry-After"] = "5"
             return response

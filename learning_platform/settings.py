@@ -68,6 +68,8 @@ MIDDLEWARE = [
     # Large answers (a concept page, a learning path) go compressed to clients that accept it.
     "django.middleware.gzip.GZipMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Inside GZip, outside the rest: every API error, whoever answers it, is a problem document.
+    "learning_platform.errors.ProblemJsonMiddleware",
     "learning_platform.middleware.RequestBodyCapMiddleware",
     "learning_platform.middleware.RequestTextMiddleware",
     "learning_platform.middleware.DatabaseUnavailableMiddleware",
@@ -243,7 +245,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "learning_platform.pagination.Pagination",
     "PAGE_SIZE": 20,
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "learning_platform.schema.ApiSchema",
     "EXCEPTION_HANDLER": "learning_platform.errors.exception_handler",
     "DEFAULT_RENDERER_CLASSES": [
         "learning_platform.renderers.FastJSONRenderer",
@@ -280,10 +282,12 @@ SPECTACULAR_SETTINGS = {
         "ClaimStatusEnum": "claims.models.Claim.Status",
         "ContentChangeEnum": "concepts.revisions.CHANGE_CHOICES",
     },
+    # Request bodies are JSON: the form parsers serve the browsable API's forms only.
+    "PARSER_WHITELIST": ["rest_framework.parsers.JSONParser"],
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "demos.openapi.add_demo_run_bodies",
-        "learning_platform.schema.add_error_responses",
+        "learning_platform.schema.describe_tags",
     ],
 }
 

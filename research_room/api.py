@@ -47,6 +47,8 @@ DEMO_RUN_PATH = "/api/v1/demo-runs/{id}/"
 class LearnerWriteThrottle(ScopedRateThrottle):
     """The "learner-writes" rate, counted on writes only: reading one's drafts is not throttled."""
 
+    counts_reads = False  # the schema documents 429 on writes only
+
     def allow_request(self, request, view) -> bool:
         if request.method in SAFE_METHODS:
             return True
@@ -205,16 +207,18 @@ class DraftListApi(ResearchRoomApi):
             OpenApiParameter("page", int),
             OpenApiParameter("page_size", int),
         ],
-        responses=inline_serializer(
-            "PaginatedResearchDraftList",
-            {
-                "count": serializers.IntegerField(),
-                "next": serializers.URLField(allow_null=True),
-                "previous": serializers.URLField(allow_null=True),
-                "results": DraftOutput(many=True),
-            },
-        ),
-        operation_id="research_room_drafts_list",
+        responses={
+            200: inline_serializer(
+                "PaginatedResearchDraftList",
+                {
+                    "count": serializers.IntegerField(),
+                    "next": serializers.URLField(allow_null=True),
+                    "previous": serializers.URLField(allow_null=True),
+                    "results": DraftOutput(many=True),
+                },
+            ),
+            400: OpenApiResponse(description="A filter value that is not one of its choices"),
+        },
         summary="Your drafts, newest first",
     )
     def get(self, request):
@@ -413,11 +417,7 @@ class DraftImportApi(ResearchRoomApi):
     @extend_schema(
         request={
             "application/ld+json": OpenApiTypes.OBJECT,
-            "application/json": OpenApiTypes.OBJECT,
             "application/x-ndjson": OpenApiTypes.STR,
-            "multipart/form-data": inline_serializer(
-                "ResearchDraftImportFile", {"file": serializers.FileField()}
-            ),
         },
         responses={
             200: Output,
@@ -588,7 +588,7 @@ class PracticePredictionApi(ResearchRoomApi):
 
 
 class PracticeRevealApi(ResearchRoomApi):
-    @extend_schema_serializer(component_name="PracticeRevealRequest")
+    @extend_schema_serializer(component_name="PracticeRevealChoice")
     class Input(serializers.Serializer):
         demo_state = serializers.CharField(max_length=300, required=False)
 
@@ -654,7 +654,7 @@ class PracticeRevealApi(ResearchRoomApi):
 
 
 class PracticeHintRevealApi(ResearchRoomApi):
-    @extend_schema_serializer(component_name="PracticeHintRevealRequest")
+    @extend_schema_serializer(component_name="PracticeHintChoice")
     class Input(serializers.Serializer):
         number = serializers.IntegerField(min_value=1, max_value=HINT_COUNT)
 

@@ -149,7 +149,7 @@ def test_bad_filters_are_a_400_naming_the_filter(anon_client, params, field):
     """An unknown badge or a malformed concept is refused with the filter named."""
     response = anon_client.get(LIST, params)
     assert response.status_code == 400
-    assert field in response.json()
+    assert field in response.json()["errors"]
 
 
 def test_unpublished_claims_are_hidden_from_the_public(
@@ -242,7 +242,9 @@ def test_missing_fields_are_a_400_per_field(reviewer_client, claim):
     """An empty body names verdict, summary, scope_covers and scope_excludes."""
     response = reviewer_client.post(reviews_url(claim), {}, format="json")
     assert response.status_code == 400
-    assert {"verdict", "summary", "scope_covers", "scope_excludes"} <= set(response.json())
+    assert {"verdict", "summary", "scope_covers", "scope_excludes"} <= set(
+        response.json()["errors"]
+    )
 
 
 @pytest.mark.parametrize(
@@ -265,7 +267,7 @@ def test_bad_review_input_is_a_400_naming_the_field(reviewer_client, claim, over
         reviews_url(claim), review_body(claim, **overrides), format="json"
     )
     assert response.status_code == 400, response.content
-    assert field in response.json()
+    assert field in response.json()["errors"]
     assert not ClaimReview.objects.exists()
 
 
@@ -275,7 +277,7 @@ def test_sources_of_another_concept_are_a_400(reviewer_client, claim):
     body = review_body(claim, sources_checked=source_keys(other))
     response = reviewer_client.post(reviews_url(claim), body, format="json")
     assert response.status_code == 400
-    assert "sources_checked" in response.json()
+    assert "sources_checked" in response.json()["errors"]
 
 
 def test_a_reviewer_cannot_name_another_reviewer(reviewer_client, claim, editor):
@@ -284,7 +286,7 @@ def test_a_reviewer_cannot_name_another_reviewer(reviewer_client, claim, editor)
         reviews_url(claim), review_body(claim, reviewer=editor.pk), format="json"
     )
     assert response.status_code == 400
-    assert "reviewer" in response.json()
+    assert "reviewer" in response.json()["errors"]
     assert not ClaimReview.objects.exists()
 
 
@@ -293,7 +295,7 @@ def test_unknown_fields_are_refused(reviewer_client, claim):
     body = review_body(claim, hash="0" * 64, sequence=7)
     response = reviewer_client.post(reviews_url(claim), body, format="json")
     assert response.status_code == 400
-    assert {"hash", "sequence"} <= set(response.json())
+    assert {"hash", "sequence"} <= set(response.json()["errors"])
 
 
 def test_reviewing_a_claim_the_reviewer_cannot_see_is_404(reviewer_client, db):

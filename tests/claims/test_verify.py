@@ -223,7 +223,7 @@ def test_review_naming_another_claims_verification_is_400(demo_claim, reviewer_c
         format="json",
     )
     assert response.status_code == 400
-    assert "verification_seen" in response.json()
+    assert "verification_seen" in response.json()["errors"]
     assert not ClaimReview.objects.filter(claim=demo_claim).exists()
 
 
@@ -232,7 +232,7 @@ def test_verifying_a_claim_without_code_or_demo_witnesses_is_400(reviewer_client
     claim = linked_claim(witnesses=1)
     response = reviewer_client.post(f"/api/v1/claims/{claim.pk}/verify/")
     assert response.status_code == 400
-    assert "witnesses" in response.json()
+    assert "witnesses" in response.json()["errors"]
 
 
 def test_only_editors_and_reviewers_verify(demo_claim, learner_client, anon_client):

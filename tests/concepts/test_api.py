@@ -107,7 +107,7 @@ def test_list_rejects_a_bad_filter_value_per_field(anon_client):
     """An unknown importance is a 400 naming the field."""
     response = anon_client.get("/api/v1/concepts/?importance=vital")
     assert response.status_code == 400
-    assert "importance" in response.json()
+    assert "importance" in response.json()["errors"]
 
 
 def test_list_rows_carry_keys_and_links(anon_client):
@@ -460,7 +460,9 @@ def test_cycle_is_400_naming_it(editor_client):
     PrerequisiteFactory(concept=x, prerequisite=y)
     response = post_edge(editor_client, y, prerequisite="a/x")
     assert response.status_code == 400
-    assert response.json()["prerequisite"] == ["This edge would close the cycle b/y → a/x → b/y."]
+    assert response.json()["errors"]["prerequisite"] == [
+        "This edge would close the cycle b/y → a/x → b/y."
+    ]
     assert Prerequisite.objects.count() == 1
 
 
@@ -469,7 +471,7 @@ def test_self_prerequisite_is_400(editor_client):
     x = ConceptFactory(area="a", slug="x")
     response = post_edge(editor_client, x, prerequisite="a/x")
     assert response.status_code == 400
-    assert "would close the cycle a/x → a/x" in response.json()["prerequisite"][0]
+    assert "would close the cycle a/x → a/x" in response.json()["errors"]["prerequisite"][0]
 
 
 def test_bad_input_is_400_per_field(editor_client):
@@ -477,12 +479,12 @@ def test_bad_input_is_400_per_field(editor_client):
     x = ConceptFactory(area="a", slug="x")
     response = post_edge(editor_client, x, prerequisite="a/none")
     assert response.status_code == 400
-    assert "No concept has the path 'a/none'." in response.json()["prerequisite"]
+    assert "No concept has the path 'a/none'." in response.json()["errors"]["prerequisite"]
     response = post_edge(editor_client, x)
-    assert response.status_code == 400 and "prerequisite" in response.json()
+    assert response.status_code == 400 and "prerequisite" in response.json()["errors"]
     ConceptFactory(area="a", slug="y")
     response = post_edge(editor_client, x, prerequisite="a/y", carry_in="x" * 2001)
-    assert response.status_code == 400 and "carry_in" in response.json()
+    assert response.status_code == 400 and "carry_in" in response.json()["errors"]
     assert not Prerequisite.objects.exists()
 
 

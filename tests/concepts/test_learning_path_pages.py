@@ -87,7 +87,7 @@ def test_a_bad_limit_or_offset_is_refused_naming_the_field(anon_client, query, f
     chain(3)
     response = anon_client.get(URL, query)
     assert response.status_code == 400
-    assert list(response.json()) == [field]
+    assert list(response.json()["errors"]) == [field]
 
 
 @pytest.mark.parametrize(("length", "limit"), [(5, 2), (600, 500)])

@@ -144,7 +144,7 @@ def test_bad_input_is_400_naming_the_field_and_writes_nothing(learner_client, se
     """Each invalid parameter is a 400 keyed by that parameter, with no row and no message."""
     response = post_raw(learner_client, RUNS, body)
     assert response.status_code == 400, response.content
-    assert field in response.json()
+    assert field in response.json()["errors"]
     assert DemoRun.objects.count() == 0 and sent == []
 
 
@@ -166,9 +166,9 @@ def test_deeply_nested_body_is_a_400(learner_client, sent):
 def test_oversized_inputs_are_refused_before_any_work(learner_client, sent):
     """More than 100,000 pairs, or more than 200 sweep points, is a 400 on that field."""
     pairs = json.dumps({"pairs": [[0, 1]] * 100_001})
-    assert "pairs" in post_raw(learner_client, RUNS, pairs).json()
+    assert "pairs" in post_raw(learner_client, RUNS, pairs).json()["errors"]
     sweep = post_raw(learner_client, "/api/v1/demos/reward-hacking/runs/", '{"points": 201}')
-    assert sweep.status_code == 400 and "points" in sweep.json()
+    assert sweep.status_code == 400 and "points" in sweep.json()["errors"]
     assert DemoRun.objects.count() == 0 and sent == []
 
 
@@ -239,7 +239,8 @@ def test_plot_of_an_unfinished_run_is_409_and_unknown_404(anon_client):
     """No chart before success: 409 with the status; an unknown id is a 404 with a message."""
     run = DemoRunFactory(status=Status.RUNNING, started_at=timezone.now(), attempts=1)
     response = anon_client.get(f"/api/v1/demo-runs/{run.pk}/plot.svg")
-    assert response.status_code == 409 and response.json()["status"] == "running"
+    assert response.status_code == 409
+    assert response.json()["detail"].startswith("The run is running;")
     missing = anon_client.get("/api/v1/demo-runs/1b4e28ba-2fa1-11d2-883f-0016d3cca427/plot.svg")
     assert missing.status_code == 404 and "No demo run" in missing.json()["detail"]
 
@@ -260,7 +261,7 @@ def test_plot_of_an_unfinished_run_is_409_and_unknown_404(anon_client):
 def test_bad_triplets_are_a_400_naming_the_field(learner_client, sent, body, field):
     response = post_raw(learner_client, RUNS, body)
     assert response.status_code == 400, response.content
-    assert field in response.json()
+    assert field in response.json()["errors"]
     assert DemoRun.objects.count() == 0 and sent == []
 
 

@@ -85,7 +85,7 @@ def test_a_run_estimated_past_the_cap_is_a_400_naming_the_pairs_before_any_work(
         format="json",
     )
     assert response.status_code == 400
-    message = response.json()["pairs"][0]
+    message = response.json()["errors"]["pairs"][0]
     assert "estimated at 20.0 s" in message and "cap of 15 s" in message, message
     assert not DemoRun.objects.exists() and routed == {}
 

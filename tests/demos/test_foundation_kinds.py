@@ -282,5 +282,5 @@ def test_bad_input_is_400_naming_the_field_and_writes_nothing(
         f"/api/v1/demos/{kind}/runs/", data=body, content_type="application/json"
     )
     assert response.status_code == 400, response.content
-    assert field in response.json()
+    assert field in response.json()["errors"]
     assert DemoRun.objects.count() == 0 and sent == []

@@ -68,14 +68,26 @@ def test_unknown_object_key_is_404(anon_client):
 
 
 def test_api_errors_are_json_not_html():
-    """Unauthenticated writes answer JSON, so clients never parse an HTML error page."""
+    """Unauthenticated writes answer a JSON problem, so clients never parse an HTML error page."""
     response = APIClient().post("/api/v1/auth/token/", {}, format="json")
     assert response.status_code == 400
-    assert response["Content-Type"].startswith("application/json")
+    assert response["Content-Type"] == "application/problem+json"
+    assert response.json()["errors"] == {
+        "username": ["This field is required."],
+        "password": ["This field is required."],
+    }
 
 
 def test_unknown_api_url_is_a_json_404(anon_client):
-    """A URL that matches no API route answers a JSON 404, not an HTML page."""
+    """A URL that matches no API route answers a problem 404, not an HTML page."""
     response = anon_client.get("/api/v1/claims/not-a-number/")
     assert response.status_code == 404
-    assert response.json() == {"detail": "Not found."}
+    assert response["Content-Type"] == "application/problem+json"
+    assert response.json() == {
+        "type": "about:blank",
+        "title": "Not Found",
+        "status": 404,
+        "detail": "No API resource answers at this address.",
+        "instance": "/api/v1/claims/not-a-number/",
+        "code": "not_found",
+    }

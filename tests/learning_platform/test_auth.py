@@ -33,7 +33,7 @@ def test_token_missing_fields_are_named(db):
     """Missing username and password are each named in the 400."""
     response = APIClient().post("/api/v1/auth/token/", {}, format="json")
     assert response.status_code == 400
-    assert set(response.json()) == {"username", "password"}
+    assert set(response.json()["errors"]) == {"username", "password"}
 
 
 def test_invalid_token_is_401():

@@ -45,4 +45,4 @@ def test_a_learner_cannot_anchor_a_draft_to_unpublished_work(draft_concept, lear
         format="json",
     )
     assert response.status_code == 400
-    assert "No object has the key" in str(response.json()["anchor"])
+    assert "No object has the key" in str(response.json()["errors"]["anchor"])

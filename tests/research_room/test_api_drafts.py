@@ -80,7 +80,7 @@ def test_no_question_and_no_anchored_question_to_take_is_a_400(learner_client, r
     asked for one, and nothing is saved."""
     response = learner_client.post(DRAFTS, {"anchor": anchor}, format="json")
     assert response.status_code == 400
-    assert response.json()["question"] == [
+    assert response.json()["errors"]["question"] == [
         f"Give a question: {anchor} has no concept with an anchored question to take."
     ]
     assert not ResearchDraft.objects.exists()
@@ -106,7 +106,8 @@ def test_bad_input_is_a_400_naming_the_field(learner_client, rlhf, data, field):
     """Unresolvable anchors, blank questions and texts over the caps are 400s, nothing saved."""
     response = _create(learner_client, **data)
     assert response.status_code == 400
-    assert field in response.json()
+    errors = response.json()["errors"]
+    assert any(name == field or name.startswith(f"{field}[") for name in errors), errors
     assert not ResearchDraft.objects.exists()
 
 
@@ -130,7 +131,7 @@ def test_put_requires_anchor_and_question(learner_client, rlhf):
     draft_id = _create(learner_client).json()["id"]
     response = learner_client.put(f"{DRAFTS}{draft_id}/", {"note": "x"}, format="json")
     assert response.status_code == 400
-    assert set(response.json()) >= {"anchor", "question"}
+    assert set(response.json()["errors"]) >= {"anchor", "question"}
 
 
 def test_a_changed_anchor_is_reported_not_followed(learner_client, rlhf):
@@ -238,7 +239,7 @@ def test_an_invalid_filter_is_a_400(learner_client, rlhf):
     """An unknown status value in a filter is a 400 naming the filter."""
     response = learner_client.get(DRAFTS, {"status": "archived"})
     assert response.status_code == 400
-    assert "status" in response.json()
+    assert "status" in response.json()["errors"]
 
 
 def test_export_is_a_web_annotation_collection(learner, learner_client, rlhf):
@@ -332,8 +333,8 @@ def test_a_malformed_import_is_a_400_naming_item_and_field_and_saves_nothing(lea
     bad = {**good, "target": "concept:alignment/nowhere"}
     response = learner_client.post(f"{DRAFTS}import/", [good, bad], format="json")
     assert response.status_code == 400
-    assert response.json() == {
-        "item 2": {"target": ["No object has the key 'concept:alignment/nowhere'."]}
+    assert response.json()["errors"] == {
+        "item 2.target": ["No object has the key 'concept:alignment/nowhere'."]
     }
     assert not ResearchDraft.objects.exists()
 
@@ -344,14 +345,14 @@ def test_an_import_that_is_not_json_is_a_400_naming_the_line(learner_client, rlh
         f"{DRAFTS}import/", b'[\n{"type": "Annotation",,}\n]', content_type="application/json"
     )
     assert response.status_code == 400
-    assert "line 2" in response.json()
+    assert list(response.json()["errors"]) == ["line 2.json"]
 
 
 def test_an_import_without_a_file_is_a_400(learner_client, rlhf):
     """A multipart import with no file names the missing field."""
     response = learner_client.post(f"{DRAFTS}import/", {"other": "x"}, format="multipart")
     assert response.status_code == 400
-    assert "file" in response.json()
+    assert "file" in response.json()["errors"]
 
 
 def test_learner_writes_are_throttled_but_reads_are_not(learner_client, rlhf, monkeypatch):

@@ -109,7 +109,7 @@ def test_bad_predictions_are_400s_naming_the_field(learner_client, rlhf, data, f
     """Blank or oversized texts, bad structured parts and unknown states are refused per field."""
     response = _predict(learner_client, **data)
     assert response.status_code == 400
-    assert field in response.json()
+    assert field in response.json()["errors"]
     assert not PracticePrediction.objects.exists()
 
 
@@ -117,7 +117,9 @@ def test_hints_come_in_order_and_the_count_is_recorded(learner_client, rlhf):
     """Hint 3 first is refused with a message; 1 then 2 are revealed and counted."""
     refused = learner_client.post(f"{PRACTICE}hints/reveal/", {"number": 3}, format="json")
     assert refused.status_code == 400
-    assert refused.json()["number"] == ["Reveal hint 1 before hint 3: hints are revealed in order."]
+    assert refused.json()["errors"]["number"] == [
+        "Reveal hint 1 before hint 3: hints are revealed in order."
+    ]
     for number in (1, 2):
         response = learner_client.post(
             f"{PRACTICE}hints/reveal/", {"number": number}, format="json"
@@ -152,7 +154,7 @@ def test_hint_numbers_outside_one_to_three_are_refused(learner_client, rlhf, num
     """Hints are numbered 1 to 3."""
     response = learner_client.post(f"{PRACTICE}hints/reveal/", {"number": number}, format="json")
     assert response.status_code == 400
-    assert "number" in response.json()
+    assert "number" in response.json()["errors"]
 
 
 def test_readiness_checks_are_recorded_per_learner_and_concept(learner_client, rlhf):
@@ -177,7 +179,7 @@ def test_readiness_put_needs_every_check(learner_client, rlhf):
         f"{PRACTICE}readiness/", {"states_mechanism": True}, format="json"
     )
     assert response.status_code == 400
-    assert set(response.json()) == {"names_prerequisite", "predicts_perturbation"}
+    assert set(response.json()["errors"]) == {"names_prerequisite", "predicts_perturbation"}
 
 
 def test_the_result_is_not_revealed_before_a_prediction(learner_client, rlhf, sent):

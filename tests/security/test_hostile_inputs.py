@@ -114,7 +114,7 @@ def test_nul_in_a_form_field_is_a_400_naming_the_field(world):
         "/api/v1/research-room/drafts/",
         {"anchor": "concept:alignment/rlhf", "question": "Why\x00?"},
     )
-    assert response.status_code == 400 and "question" in response.json()
+    assert response.status_code == 400 and "question" in response.json()["errors"]
 
 
 @pytest.mark.parametrize("query", ["?search=a%00b", "?status=%00", "?x%00=1"])
@@ -167,7 +167,7 @@ def test_demo_parameters_that_would_fail_in_the_worker_are_a_400(
     """Parameters whose computation overflows are refused before anything is queued."""
     response = learner_client.post(f"/api/v1/demos/{kind}/runs/", params, format="json")
     assert response.status_code == 400, response.content
-    assert field in response.json()
+    assert field in response.json()["errors"]
     assert DemoRun.objects.count() == 0
 
 

@@ -185,7 +185,7 @@ def test_a_draft_cannot_anchor_to_unpublished_work(drafted, learner_client):
         {"anchor": f"concept:{DRAFT_AREA}/{DRAFT_SLUG}", "question": "What is DPO?"},
         format="json",
     )
-    assert response.status_code == 400 and "anchor" in response.json()
+    assert response.status_code == 400 and "anchor" in response.json()["errors"]
 
 
 def test_an_anchor_unpublished_later_no_longer_shows_in_the_draft(drafted, learner_client):
