@@ -257,6 +257,8 @@ class ConceptPageClaimsOutput(serializers.Serializer):
 
         id = serializers.IntegerField()
         key = serializers.CharField()
+        url = serializers.URLField(help_text="The claim's API record.")
+        page_url = serializers.URLField(help_text="The claim's page, for people.")
         text = serializers.CharField()
         status = serializers.ChoiceField(choices=Claim.Status.choices)
         status_label = serializers.CharField()

@@ -26,13 +26,16 @@ def add_demo_run_bodies(result, generator, request, public):
     params_refs, result_refs = _register_models(components)
     paths = result.get("paths", {})
     generic = paths.get(RUNS_PATH, {}).get("post")
-    if generic is not None:
+    run = components.get(RUN_COMPONENT)
+    if generic is not None and run is not None:
         del paths[RUNS_PATH]
         for slug in KINDS:
+            run_ref = _register_kind_run(
+                components, run, slug, params_refs[slug], result_refs[slug]
+            )
             paths[RUNS_PATH.replace("{kind}", slug)] = {
-                "post": _kind_operation(generic, slug, params_refs[slug], result_refs[slug])
+                "post": _kind_operation(generic, slug, params_refs[slug], run_ref)
             }
-    run = components.get(RUN_COMPONENT)
     if run is not None:
         run["properties"]["params"] = {
             "anyOf": list(params_refs.values()),
@@ -44,6 +47,21 @@ def add_demo_run_bodies(result, generator, request, public):
             "description": "The kind's result once the run has succeeded, else null.",
         }
     return result
+
+
+def _register_kind_run(
+    components: dict[str, Any], run: dict, slug: str, params_ref: dict, result_ref: dict
+) -> dict:
+    """A run of one kind as a whole object (``RewardFitRun``, ...): the run's fields with that
+    kind's parameters and result, so a generated client reads it as one class."""
+    name = params_ref["$ref"].rsplit("/", 1)[-1].removesuffix("Params") + "Run"
+    kind_run = copy.deepcopy(run)
+    kind_run["description"] = f"A {slug} run: its parameters and, once it succeeded, its result."
+    kind_run["properties"]["kind"] = {"type": "string", "enum": [slug]}
+    kind_run["properties"]["params"] = params_ref
+    kind_run["properties"]["result"] = {"allOf": [result_ref], "nullable": True}
+    components[name] = kind_run
+    return {"$ref": _REF.format(model=name)}
 
 
 def _register_models(components: dict[str, Any]) -> tuple[dict[str, dict], dict[str, dict]]:
@@ -60,7 +78,7 @@ def _register_models(components: dict[str, Any]) -> tuple[dict[str, dict], dict[
     return params, results
 
 
-def _kind_operation(generic: dict, slug: str, params_ref: dict, result_ref: dict) -> dict:
+def _kind_operation(generic: dict, slug: str, params_ref: dict, run: dict) -> dict:
     kind = KINDS[slug]
     operation = copy.deepcopy(generic)
     operation["operationId"] = f"{generic['operationId']}_{slug.replace('-', '_')}"
@@ -73,19 +91,6 @@ def _kind_operation(generic: dict, slug: str, params_ref: dict, result_ref: dict
     if not operation["parameters"]:
         del operation["parameters"]
     operation["requestBody"] = {"content": {"application/json": {"schema": params_ref}}}
-    run = {
-        "allOf": [
-            {"$ref": _REF.format(model=RUN_COMPONENT)},
-            {
-                "type": "object",
-                "properties": {
-                    "kind": {"type": "string", "enum": [slug]},
-                    "params": params_ref,
-                    "result": {"allOf": [result_ref], "nullable": True},
-                },
-            },
-        ]
-    }
     for code in ("200", "202"):
         response = operation.get("responses", {}).get(code)
         if response is not None:

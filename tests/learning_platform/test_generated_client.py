@@ -141,16 +141,19 @@ def test_the_learners_journey_through_the_generated_client(generated, live_serve
     resolved = _api("objects.objects_retrieve").sync(equation.key, client=client)
     assert resolved.key == equation.key and resolved.version == equation.version
 
-    body_type = _model("DemoRunsCreateBody")
-    queued = _api("demo_runs.demo_runs_create").sync(
-        "kl-policy", client=client, body=body_type.from_dict({})
-    )
+    # Each kind has its own operation, typed by its parameter model; the page's β and shift.
+    body = _model("KlPolicyParams").from_dict({"beta": 0.7, "shift": 10.0})
+    queued = _api("demo_runs.demo_runs_create_kl_policy").sync(client=client, body=body)
+    assert type(queued).__name__ == "KlPolicyRun" and queued.params.beta == 0.7
     run = _until(
         lambda: _api("demo_runs.demo_runs_retrieve").sync(str(queued.id), client=client),
         lambda run: run.status.value in {"succeeded", "failed"},
     )
     assert run.status.value == "succeeded", run.error
-    assert run.result is not None and run.plot_url
+    assert run.result is not None and run.plot_url and run.progress == 1
+    typed = _api("demo_runs.demo_runs_create_kl_policy").sync(client=client, body=body)
+    assert typed.id == queued.id  # the same computation answers the cached run, typed
+    assert typed.result.shift_invariant is True and typed.result.kl > 0
 
     draft = _api("research_room.research_room_create").sync(
         client=client,

@@ -55,14 +55,21 @@ MEDIA_TYPES = {"research_room_import_create": "application/ld+json"}
 LAST = ["research_room_destroy", "auth_tokens_destroy"]
 
 
-def _nullable_to_json_schema(node):
-    """OpenAPI 3.0's `nullable` as JSON Schema, and objects closed to undocumented fields."""
+def _nullable_to_json_schema(node, *, close: bool = True):
+    """OpenAPI 3.0's `nullable` and boolean exclusive bounds as JSON Schema, and objects closed
+    to undocumented fields (an `allOf` is closed as a whole, not branch by branch)."""
     if isinstance(node, list):
-        return [_nullable_to_json_schema(item) for item in node]
+        return [_nullable_to_json_schema(item, close=close) for item in node]
     if not isinstance(node, dict):
         return node
-    node = {key: _nullable_to_json_schema(value) for key, value in node.items()}
-    if "properties" in node and "additionalProperties" not in node:
+    node = {
+        key: _nullable_to_json_schema(value, close=key != "allOf") for key, value in node.items()
+    }
+    for bound, exclusive in (("minimum", "exclusiveMinimum"), ("maximum", "exclusiveMaximum")):
+        if isinstance(node.get(exclusive), bool) and node.pop(exclusive):
+            node[exclusive] = node.pop(bound)
+    closable = "properties" in node or "allOf" in node
+    if close and closable and "additionalProperties" not in node:
         node["unevaluatedProperties"] = False
     if node.pop("nullable", False):
         return {"anyOf": [node, {"type": "null"}]}
