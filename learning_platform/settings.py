@@ -288,6 +288,8 @@ SPECTACULAR_SETTINGS = {
         "drf_spectacular.hooks.postprocess_schema_enums",
         "demos.openapi.add_demo_run_bodies",
         "learning_platform.schema.describe_tags",
+        # Last: the success answers' examples are built from their final schemas.
+        "learning_platform.schema_examples.add_success_examples",
     ],
 }
 

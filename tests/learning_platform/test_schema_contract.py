@@ -236,6 +236,27 @@ def test_every_error_status_is_a_problem_with_an_example(document):
             assert examples and examples[0]["value"]["status"] == int(status)
 
 
+def test_every_json_answer_has_an_example_its_schema_holds(document):
+    """Every documented answer, success or error, carries at least one example, and each
+    example validates against the schema of its status (objects closed to other fields)."""
+    checked = 0
+    for path, method, operation in _operations(document):
+        for status, response in operation["responses"].items():
+            for media_type, content in response.get("content", {}).items():
+                if "json" not in media_type or "schema" not in content:
+                    continue
+                examples = [item["value"] for item in content.get("examples", {}).values()]
+                if "example" in content:
+                    examples.append(content["example"])
+                assert examples, (method, path, status, media_type)
+                validator = _validator(document, content["schema"])
+                for example in examples:
+                    errors = [error.message for error in validator.iter_errors(example)]
+                    assert errors == [], (method, path, status, errors[:3])
+                checked += 1
+    assert checked > 100
+
+
 def test_reads_document_no_body_or_conflict_errors_they_cannot_answer(document):
     """A GET lists no 413/415, and no 409 unless it declares one; open reads list no 403."""
     for path, method, operation in _operations(document):
