@@ -66,7 +66,7 @@ def test_an_unknown_render_value_is_400_naming_the_field(anon_client, value):
     ConceptFactory(area="a", slug="b", status=Concept.Status.PUBLISHED)
     response = anon_client.get(f"/api/v1/concepts/a/b/?render={value}")
     assert response.status_code == 400
-    assert list(response.json()) == ["render"]
+    assert list(response.json()["errors"]) == ["render"]
 
 
 def test_rendered_and_plain_pages_are_cached_apart(loaded, anon_client, django_assert_num_queries):

@@ -85,7 +85,7 @@ def test_other_pages_and_bad_page_numbers_are_refused(learner_client, rlhf):
     """The collection has one page: page=2 is a 404, page=x a 400 naming the field."""
     assert learner_client.get(EXPORT, {"page": 2}).status_code == 404
     response = learner_client.get(EXPORT, {"page": "x"})
-    assert response.status_code == 400 and "page" in response.json()
+    assert response.status_code == 400 and "page" in response.json()["errors"]
 
 
 def test_every_annotation_names_the_learner_as_creator(learner, export):
