@@ -14,7 +14,7 @@ from concepts.models import Concept
 from . import ui
 from .tally import Tally
 
-pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.django_db(transaction=True)]
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 FLOWS = settings.BASE_DIR / "var" / "screenshots" / "flows"
 WIDTH = 1400

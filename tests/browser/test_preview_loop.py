@@ -19,7 +19,7 @@ from learning_platform.content import LoadReport
 
 from . import ui
 
-pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.django_db(transaction=True)]
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 CONTENT = Path(settings.BASE_DIR) / "content"
 FLOWS = Path(settings.BASE_DIR) / "var" / "screenshots" / "flows"

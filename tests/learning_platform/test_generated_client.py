@@ -17,7 +17,7 @@ from claims.models import Claim
 from demos import tasks
 from demos.services import demo_run_execute
 
-pytestmark = [pytest.mark.slow, pytest.mark.timeout(600)]
+pytestmark = [pytest.mark.timeout(600)]
 
 PACKAGE = "learning_platform_api_client"
 GENERATOR = Path(sys.executable).parent / "openapi-python-client"
