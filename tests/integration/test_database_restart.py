@@ -133,8 +133,10 @@ def test_requests_during_a_database_restart_answer_201_or_503_and_never_half_wri
     unavailable = [a for a in answers if a.status == 503]
     assert unavailable
     for answer in unavailable:
-        assert answer.content_type.startswith("application/json")
-        assert answer.json() == {"detail": "The database is unavailable; retry shortly."}
+        assert answer.content_type.startswith("application/problem+json")
+        problem = answer.json()
+        assert (problem["status"], problem["code"]) == (503, "database_unavailable")
+        assert problem["detail"] == "The database is unavailable; retry shortly."
         assert answer.retry_after == "5"
     assert health.status == 503 and health.json()["down"] == ["database"]
 

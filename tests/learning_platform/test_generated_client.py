@@ -14,7 +14,7 @@ import pytest
 from django.core.management import call_command
 
 from claims.models import Claim
-from demos import tasks
+from demos import services
 from demos.services import demo_run_execute
 
 pytestmark = [pytest.mark.timeout(600)]
@@ -98,9 +98,9 @@ def _until(poll, done, timeout: float = 60.0):
 def demos_run_inline(monkeypatch):
     """A queued demo run is computed at once, as a worker would, instead of reaching a broker."""
     monkeypatch.setattr(
-        tasks.demo_run_task,
-        "apply_async",
-        lambda args=None, **options: demo_run_execute(run_id=args[0]),
+        services,
+        "demo_run_enqueue",
+        lambda *, run_id, queue=None: demo_run_execute(run_id=run_id) or True,
     )
 
 

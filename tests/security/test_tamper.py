@@ -183,7 +183,14 @@ def test_renaming_an_account_changes_no_review(trail, django_user_model, anon_cl
     listed = anon_client.get(f"/api/v1/claims/{first.pk}/reviews/").json()["results"]
     assert listed[-1]["reviewer_label"] == "rita" and listed[-1]["reviewer_uid"] == uid
     jsonld = anon_client.get(f"/api/v1/claims/{first.pk}/claim-review.jsonld").json()
-    assert jsonld["author"] == {"@type": "Person", "name": "rita", "identifier": f"urn:uuid:{uid}"}
+    page = f"http://testserver/reviewers/{uid}/"
+    assert jsonld["author"] == {
+        "@type": "Person",
+        "@id": page,
+        "url": page,
+        "name": "rita",
+        "identifier": f"urn:uuid:{uid}",
+    }
 
 
 # Edits, deletions, reorders -------------------------------------------------------------------
