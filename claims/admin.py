@@ -16,7 +16,7 @@ from learning_platform.roles import is_reviewer
 
 from . import admin_review, selectors
 from .models import Badge, Claim, ClaimReview, ClaimSource, ClaimVerification, ClaimWitness
-from .services import review_record, review_validate, reviewer_label_validate
+from .services import review_validate, reviewer_label_validate
 
 REVIEW_QUEUE_PAGE_SIZE = admin_review.REVIEW_QUEUE_PAGE_SIZE
 
@@ -319,17 +319,8 @@ class ClaimAdmin(admin.ModelAdmin):
             if not review_form.has_changed() or not _can_review(request):
                 continue
             data = review_form.cleaned_data
-            review = review_record(
-                claim=claim,
-                reviewer=request.user,
-                verdict=data["verdict"],
-                summary=data["summary"],
-                scope_covers=data["scope_covers"],
-                scope_excludes=data["scope_excludes"],
-                sources_checked=data["sources_checked"],
-                witnesses_checked=data["witnesses_checked"],
-                reviewer_label=data["reviewer_label"],
-                reviewed_on=data.get("reviewed_on"),
+            review = admin_review.review_record_from_form(
+                claim=claim, reviewer=request.user, data=data
             )
             formset.new_objects.append(review)
             messages.success(request, f"Review #{review.sequence} recorded for {claim.key}.")

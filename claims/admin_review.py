@@ -73,6 +73,24 @@ def review_form_class(base: type[forms.ModelForm]) -> type[forms.ModelForm]:
     return ReviewPageForm
 
 
+def review_record_from_form(*, claim: Claim, reviewer, data: dict, **extra) -> ClaimReview:
+    """A review from either admin form's cleaned data, through the one service that writes
+    reviews (``extra``: the fingerprint the reviewer's page showed)."""
+    return review_record(
+        claim=claim,
+        reviewer=reviewer,
+        verdict=data["verdict"],
+        summary=data["summary"],
+        scope_covers=data["scope_covers"],
+        scope_excludes=data["scope_excludes"],
+        sources_checked=data["sources_checked"],
+        witnesses_checked=data["witnesses_checked"],
+        reviewer_label=data["reviewer_label"],
+        reviewed_on=data.get("reviewed_on"),
+        **extra,
+    )
+
+
 def _filters_query(filters: QueueFilters) -> str:
     query = filters.query()
     return f"?{urlencode(query)}" if query else ""
@@ -122,18 +140,8 @@ def review_page_view(model_admin, request, object_id, *, can_review, form_base):
         if form.is_valid():
             data = form.cleaned_data
             try:
-                recorded = review_record(
-                    claim=claim,
-                    reviewer=request.user,
-                    verdict=data["verdict"],
-                    summary=data["summary"],
-                    scope_covers=data["scope_covers"],
-                    scope_excludes=data["scope_excludes"],
-                    sources_checked=data["sources_checked"],
-                    witnesses_checked=data["witnesses_checked"],
-                    reviewer_label=data["reviewer_label"],
-                    reviewed_on=data.get("reviewed_on"),
-                    fingerprint=data["fingerprint"],
+                recorded = review_record_from_form(
+                    claim=claim, reviewer=request.user, data=data, fingerprint=data["fingerprint"]
                 )
             except ValidationError as exc:
                 for name, errors in exc.message_dict.items():
