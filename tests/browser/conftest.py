@@ -105,16 +105,15 @@ def admin_login(browser, live_server):
     ``login(username, password)`` uses ``browser``; pass ``driver=`` for another window.
     """
     from selenium.webdriver.common.by import By
-    from selenium.webdriver.support import expected_conditions as EC
-    from selenium.webdriver.support.ui import WebDriverWait
+
+    from . import ui
 
     def login(username: str, password: str, driver=None) -> None:
         driver = driver or browser
         driver.get(f"{live_server.url}/admin/login/?next=/admin/")
         driver.find_element(By.NAME, "username").send_keys(username)
         driver.find_element(By.NAME, "password").send_keys(password)
-        form = driver.find_element(By.ID, "login-form")
-        driver.find_element(By.CSS_SELECTOR, "input[type=submit]").click()
-        WebDriverWait(driver, 10).until(EC.staleness_of(form))
+        with ui.new_document(driver):
+            driver.find_element(By.CSS_SELECTOR, "input[type=submit]").click()
 
     return login

@@ -129,13 +129,12 @@ def test_editor_fixes_an_equation_in_the_preview_loop_and_saves(
     field.clear()
     field.send_keys(GOOD)
     frame = browser.find_element(By.ID, "preview-frame")
-    browser.switch_to.frame(frame)
-    stale = browser.find_element(By.TAG_NAME, "html")
-    browser.switch_to.default_content()
     assert in_view(browser, browser.find_element(By.ID, "preview-button"))
-    flow.click(browser.find_element(By.ID, "preview-button"))
     browser.switch_to.frame(frame)
-    ui.wait(browser).until(EC.staleness_of(stale))
+    with ui.new_document(browser):
+        browser.switch_to.default_content()
+        flow.click(browser.find_element(By.ID, "preview-button"))
+        browser.switch_to.frame(frame)
     ui.wait(browser).until(EC.visibility_of_element_located((By.ID, "preview-ok")))
     assert "Unsaved changes" in frame_text(browser)
     equation = browser.find_element(By.CSS_SELECTOR, f"[id='preview-{KEY}'] math")
@@ -147,9 +146,8 @@ def test_editor_fixes_an_equation_in_the_preview_loop_and_saves(
     shoot(browser, "preview-3-fixed.png")
 
     # Saved from the panel: the stored equation is the fixed one, and the panel says so.
-    page = browser.find_element(By.TAG_NAME, "html")
-    flow.click(browser.find_element(By.ID, "preview-save"))
-    ui.wait(browser).until(EC.staleness_of(page))
+    with ui.new_document(browser):
+        flow.click(browser.find_element(By.ID, "preview-save"))
     ui.wait(browser).until(EC.presence_of_element_located((By.ID, "content")))
     assert "was changed successfully" in ui.messages(browser)
     assert ConceptObject.objects.get(concept=rlhf, anchor="reward-gap").body == GOOD

@@ -1,5 +1,10 @@
 """Small steps through the Django admin, as a person takes them: explicit waits, no sleeps."""
 
+import itertools
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from selenium.common.exceptions import WebDriverException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webdriver import WebDriver
 from selenium.webdriver.remote.webelement import WebElement
@@ -28,11 +33,42 @@ def visit(driver: WebDriver, url: str) -> None:
     wait(driver).until(EC.presence_of_element_located((By.ID, "content")))
 
 
+_marks = itertools.count()
+
+
+@contextmanager
+def new_document(driver: WebDriver) -> Iterator[None]:
+    """Wait, after the block, until the window or frame in focus shows a document other than
+    the one it showed before.
+
+    The old document is marked and the wait lasts while the mark is there. Holding on to one
+    of its elements instead fails now and then: Chromium may answer for a node of a document
+    being torn down with an error that is not a stale-element one.
+    """
+    mark = f"left-{next(_marks)}"
+    driver.execute_script("document.documentElement.dataset.leaving = arguments[0]", mark)
+    yield
+    wait(driver).until(_document_is_not(mark))
+
+
+def _document_is_not(mark: str):
+    def replaced(driver: WebDriver) -> bool:
+        try:
+            return driver.execute_script(
+                "return document.readyState !== 'loading'"
+                " && document.documentElement.dataset.leaving !== arguments[0]",
+                mark,
+            )
+        except WebDriverException:  # between documents
+            return False
+
+    return replaced
+
+
 def click_and_wait(driver: WebDriver, element: WebElement) -> None:
     """Click something that loads a new page and wait until the new page is there."""
-    page = driver.find_element(By.TAG_NAME, "html")
-    element.click()
-    wait(driver).until(EC.staleness_of(page))
+    with new_document(driver):
+        element.click()
     wait(driver).until(EC.presence_of_element_located((By.ID, "content")))
 
 
