@@ -27,5 +27,7 @@ class ConceptsConfig(AppConfig):
                 export=concepts_export,
                 on_disk=concepts_files_on_disk,
                 in_database=concepts_files,
+                revision_of=revisions.revision_of_unit,
+                scope=revisions.loader_scope,
             )
         )

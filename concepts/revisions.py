@@ -17,7 +17,7 @@ import difflib
 import hashlib
 import json
 from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
@@ -473,3 +473,17 @@ def connect() -> None:
             _on_snapshot, sender=SourceSnapshot, dispatch_uid=f"revisions.snapshot.{id(signal)}"
         )
     post_save.connect(_on_source, sender=Source, dispatch_uid="revisions.source")
+
+
+def loader_scope(reason: str) -> AbstractContextManager[_Scope]:
+    """The scope ``load_content`` runs in: its writes are the loader's revisions."""
+    return revision_scope(door=ConceptRevision.Door.LOADER, reason=reason)
+
+
+def revision_of_unit(unit: str) -> str:
+    """A content unit's revision hash as stored: a concept's newest one, "" for other units."""
+    if not unit.startswith("concept:"):
+        return ""
+    from .selectors import concept_revision_of_key
+
+    return concept_revision_of_key(unit)

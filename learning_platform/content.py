@@ -7,7 +7,8 @@ the claims app loads the claims that point at them.
 """
 
 import hashlib
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -79,6 +80,8 @@ class ContentLoader:
     on_disk: Callable[[Path], UnitFiles]
     in_database: Callable[[], UnitFiles]
     unit_hash: Callable[[dict[str, bytes]], str] = files_hash
+    revision_of: Callable[[str], str] | None = None
+    scope: Callable[[str], AbstractContextManager[object]] | None = None
 
 
 @dataclass
@@ -210,7 +213,7 @@ def content_load(
                 defaults={
                     "file_hash": file_hash,
                     "db_hash": db_hash,
-                    "revision_hash": _revision_of(unit),
+                    "revision_hash": loader.revision_of(unit) if loader.revision_of else "",
                 },
             )
     if progress is not None:
@@ -218,12 +221,14 @@ def content_load(
     return plan
 
 
-def _revision_of(unit: str) -> str:
-    if not unit.startswith("concept:"):
-        return ""
-    from concepts.selectors import concept_revision_of_key
-
-    return concept_revision_of_key(unit)
+@contextmanager
+def content_load_scope(reason: str) -> Iterator[None]:
+    """Every loader's scope, entered in registration order, around a load."""
+    with ExitStack() as stack:
+        for loader in content_loaders():
+            if loader.scope is not None:
+                stack.enter_context(loader.scope(reason))
+        yield
 
 
 _LOADERS: list[ContentLoader] = []

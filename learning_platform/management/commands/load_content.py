@@ -3,9 +3,13 @@ from pathlib import Path
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from concepts.models import ConceptRevision
-from concepts.revisions import revision_scope
-from learning_platform.content import ContentConflict, ContentError, LoadReport, content_load
+from learning_platform.content import (
+    ContentConflict,
+    ContentError,
+    LoadReport,
+    content_load,
+    content_load_scope,
+)
 from learning_platform.progress import step_progress
 
 
@@ -43,7 +47,7 @@ class Command(BaseCommand):
         try:
             with (
                 step_progress(self.stderr, desc="Loading content", unit="step") as progress,
-                revision_scope(door=ConceptRevision.Door.LOADER, reason=f"Loaded {root}"),
+                content_load_scope(f"Loaded {root}"),
             ):
                 plan = content_load(root, report, resolve=resolve, progress=progress)
         except ContentError as exc:
