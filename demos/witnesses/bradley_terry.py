@@ -31,6 +31,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+from numpy.typing import NDArray
 
 from .errors import (
     MAX_PAIRS,
@@ -71,7 +72,8 @@ class BradleyTerryFit:
     def strengths(self) -> np.ndarray:
         """γ ∝ exp(s), scaled to sum to one."""
         weights = np.exp(self.scores - self.scores.max())
-        return weights / weights.sum()
+        result: NDArray[np.float64] = weights / weights.sum()
+        return result
 
 
 def check_wins(wins: object) -> np.ndarray:
@@ -106,7 +108,8 @@ def expected_wins(scores: np.ndarray, wins: np.ndarray) -> np.ndarray:
 
 
 def _expected(scores: np.ndarray, games: np.ndarray) -> np.ndarray:
-    return np.sum(games * sigmoid(scores[:, None] - scores[None, :]), axis=1)
+    result: NDArray[np.float64] = np.sum(games * sigmoid(scores[:, None] - scores[None, :]), axis=1)
+    return result
 
 
 def win_probabilities(scores: np.ndarray) -> np.ndarray:

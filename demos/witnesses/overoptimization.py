@@ -26,6 +26,7 @@ from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
+from numpy.typing import NDArray
 
 from .errors import (
     MAX_SWEEP_POINTS,
@@ -153,7 +154,8 @@ def _best_of_n(r: np.ndarray, ref: np.ndarray, n: int) -> np.ndarray:
         log_top, log_below = np.log(at_or_below), np.log(below)
     top_share = -np.expm1(n * (log_below - log_top))
     group_probability = np.exp(n * log_top) * top_share
-    return group_probability[group] * ref / mass[group]
+    result: NDArray[np.float64] = group_probability[group] * ref / mass[group]
+    return result
 
 
 def _kl(p: np.ndarray, q: np.ndarray) -> float:
