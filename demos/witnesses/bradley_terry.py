@@ -28,7 +28,7 @@ and that residual is what both methods drive to zero:
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal, get_args
 
 import numpy as np
 from numpy.typing import NDArray
@@ -49,7 +49,8 @@ from .progress import (
     progress_report,
 )
 
-BT_METHODS = ("mm", "newton")
+BtMethod = Literal["mm", "newton"]
+BT_METHODS: tuple[str, ...] = get_args(BtMethod)  # ("mm", "newton")
 # A win matrix holds K² counts: 50 items is 2,500 numbers in a request.
 MAX_ITEMS = 50
 MAX_COMPARISONS = MAX_PAIRS

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, Literal, get_args
 
 import numpy as np
 from numpy.typing import NDArray
@@ -39,7 +39,8 @@ from .errors import (
 from .policy import _solve
 from .progress import Progress, progress_report
 
-OPTIMIZERS = ("kl-regularized", "best-of-n")
+Optimizer = Literal["kl-regularized", "best-of-n"]
+OPTIMIZERS: tuple[str, ...] = get_args(Optimizer)  # ("kl-regularized", "best-of-n")
 MAX_N = 1_000_000
 # "Gold falls after its peak" means a drop larger than rounding, relative to max|g|.
 DROP_TOL = 1e-9
