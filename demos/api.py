@@ -1,3 +1,6 @@
+from datetime import datetime
+from typing import Any, cast
+
 from django.core.cache import cache
 from django.http import HttpResponse, JsonResponse
 from drf_spectacular.types import OpenApiTypes
@@ -191,10 +194,12 @@ class DemoRunPlotApi(APIView):
                 status=409,
             )
         # A succeeded result never changes (a re-run gets a new finished_at), so cache it.
-        key = f"demos:plot:{run.pk}:{run.finished_at.timestamp()}"
+        # A succeeded run always has its finished_at and its result (demo_run_execute).
+        finished_at = cast(datetime, run.finished_at)
+        key = f"demos:plot:{run.pk}:{finished_at.timestamp()}"
         svg = cache.get(key)
         if svg is None:
-            svg = demo_result_svg(run.kind, run.result)
+            svg = demo_result_svg(run.kind, cast(dict[str, Any], run.result))
             cache.set(key, svg, 3600)
         response = HttpResponse(svg, content_type="image/svg+xml")
         response["Cache-Control"] = "public, max-age=3600"

@@ -15,7 +15,7 @@ import json
 import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Annotated, Any, ClassVar, Literal, TypeAlias
 
 import numpy as np
 from pydantic import BaseModel, Field
@@ -23,6 +23,8 @@ from pydantic import BaseModel, Field
 from demos import kinds_pages_foundations as foundations
 from demos import kinds_pages_preferences, results, witnesses
 from demos.params import (
+    WIN_COUNTS_SCHEMA,
+    Canonicaliser,
     DemoParams,
     FieldErrors,
     FiniteFloat,
@@ -30,9 +32,10 @@ from demos.params import (
     Triplets,
     Vector,
     WholeNumber,
-    choice,
-    vector,
-    whole_number,
+    as_whole_number,
+    choice_aliases,
+    same_field,
+    vector_length,
     win_counts,
 )
 from demos.witnesses.errors import check_distribution, check_pairs
@@ -457,7 +460,7 @@ _OVEROPTIMIZATION_CAPS = {
 }
 # Parameter models --------------------------------------------------------------------------
 
-_INDEX = whole_number(ge=0, le=witnesses.MAX_K - 1)
+_INDEX: TypeAlias = Annotated[int, Field(ge=0, le=witnesses.MAX_K - 1), as_whole_number()]
 _PI_REF_DESCRIPTION = (
     "Reference policy: K positive probabilities summing to 1. Default: the page's "
     "[0.35, 0.30, 0.20, 0.15] when K = 4, uniform otherwise."
@@ -495,7 +498,7 @@ class _FitParams(DemoParams):
             "of the candidates has a winner on each side (Ford's condition); otherwise 400."
         ),
     )
-    method: choice("newton", "page", aliases={"gradient": "page"}) = Field(
+    method: Annotated[Literal["newton", "page"], choice_aliases({"gradient": "page"})] = Field(
         "newton",
         description=(
             "newton solves the fit to convergence; page runs the page's loop (800 steps, lr "
@@ -507,13 +510,13 @@ class _FitParams(DemoParams):
 class RewardFitParams(_FitParams):
     """Parameters of reward-fit."""
 
-    canonicalise = staticmethod(_canonical_reward_fit)
+    canonicalise: ClassVar[Canonicaliser] = staticmethod(_canonical_reward_fit)
 
 
 class KlPolicyParams(_FitParams):
     """Parameters of kl-policy."""
 
-    canonicalise = staticmethod(_canonical_kl_policy)
+    canonicalise: ClassVar[Canonicaliser] = staticmethod(_canonical_kl_policy)
 
     rewards: Vector | None = Field(
         None,
@@ -548,7 +551,7 @@ class KlPolicyParams(_FitParams):
 class RewardHackingParams(DemoParams):
     """Parameters of reward-hacking."""
 
-    canonicalise = staticmethod(_canonical_reward_hacking)
+    canonicalise: ClassVar[Canonicaliser] = staticmethod(_canonical_reward_hacking)
 
     true_utility: Vector = Field(
         PAGE_LEARNED_REWARDS,
@@ -579,15 +582,23 @@ class RewardHackingParams(DemoParams):
     )
 
 
+_OBSERVATIONS: TypeAlias = Annotated[
+    list[FiniteFloat], vector_length(witnesses.likelihood.MAX_OBSERVATIONS)
+]
+_CATEGORIES: TypeAlias = Annotated[
+    list[FiniteFloat], vector_length(witnesses.divergence.MAX_CATEGORIES)
+]
+
+
 class MleFitParams(DemoParams):
     """Parameters of mle-fit."""
 
-    canonicalise = staticmethod(foundations.canonical_mle_fit)
+    canonicalise: ClassVar[Canonicaliser] = staticmethod(foundations.canonical_mle_fit)
 
-    x: vector(witnesses.likelihood.MAX_OBSERVATIONS) = Field(
+    x: _OBSERVATIONS = Field(
         foundations.MLE_X, description="One feature value per observation (|x| <= 1e6)."
     )
-    y: vector(witnesses.likelihood.MAX_OBSERVATIONS) = Field(
+    y: _OBSERVATIONS = Field(
         foundations.MLE_Y,
         description=(
             "One 0/1 label per observation. Both labels must occur, and the classes must "
@@ -599,25 +610,27 @@ class MleFitParams(DemoParams):
 class KlAsymmetryParams(DemoParams):
     """Parameters of kl-asymmetry."""
 
-    canonicalise = staticmethod(foundations.canonical_kl_asymmetry)
+    canonicalise: ClassVar[Canonicaliser] = staticmethod(foundations.canonical_kl_asymmetry)
 
-    p: vector(witnesses.divergence.MAX_CATEGORIES) = Field(
+    p: _CATEGORIES = Field(
         foundations.KL_P,
         description="A distribution over K categories: non-negative, summing to 1.",
     )
-    q: vector(witnesses.divergence.MAX_CATEGORIES) = Field(
+    q: _CATEGORIES = Field(
         foundations.KL_Q, description="A second distribution over the same K categories."
     )
 
 
-_PG_ARMS = vector(witnesses.policy_gradient.MAX_ARMS)
-_PPO_ARMS = vector(witnesses.ppo.MAX_ARMS)
+_PG_ARMS: TypeAlias = Annotated[
+    list[FiniteFloat], vector_length(witnesses.policy_gradient.MAX_ARMS)
+]
+_PPO_ARMS: TypeAlias = Annotated[list[FiniteFloat], vector_length(witnesses.ppo.MAX_ARMS)]
 
 
 class ReinforceBanditParams(DemoParams):
     """Parameters of reinforce-bandit."""
 
-    canonicalise = staticmethod(foundations.canonical_reinforce_bandit)
+    canonicalise: ClassVar[Canonicaliser] = staticmethod(foundations.canonical_reinforce_bandit)
 
     mean_rewards: _PG_ARMS = Field(
         foundations.BANDIT_REWARDS, description="Mean reward of each arm (|μ| <= 1e6)."
@@ -666,7 +679,7 @@ class ReinforceBanditParams(DemoParams):
 class PpoClipParams(DemoParams):
     """Parameters of ppo-clip."""
 
-    canonicalise = staticmethod(foundations.canonical_ppo_clip)
+    canonicalise: ClassVar[Canonicaliser] = staticmethod(foundations.canonical_ppo_clip)
 
     mean_rewards: _PPO_ARMS = Field(
         foundations.PPO_REWARDS,
@@ -699,9 +712,15 @@ class PpoClipParams(DemoParams):
 class BradleyTerryParams(DemoParams):
     """Parameters of bradley-terry."""
 
-    canonicalise = staticmethod(kinds_pages_preferences.canonical_bradley_terry)
+    canonicalise: ClassVar[Canonicaliser] = staticmethod(
+        kinds_pages_preferences.canonical_bradley_terry
+    )
 
-    wins: win_counts(kinds_pages_preferences.win_counts_clean) = Field(
+    wins: Annotated[
+        list[list[int]],
+        win_counts(kinds_pages_preferences.win_counts_clean),
+        WIN_COUNTS_SCHEMA,
+    ] = Field(
         kinds_pages_preferences.DEFAULT_WINS,
         description=(
             "Win counts: wins[i][j] is how often item i beat item j (diagonal 0). A fit exists "
@@ -709,7 +728,7 @@ class BradleyTerryParams(DemoParams):
             "condition)."
         ),
     )
-    method: choice(*witnesses.BT_METHODS) = Field(
+    method: Annotated[witnesses.BtMethod, choice_aliases()] = Field(
         "mm",
         description=(
             "mm multiplies each strength by observed/expected wins until they agree; newton "
@@ -721,10 +740,10 @@ class BradleyTerryParams(DemoParams):
 class DpoParams(DemoParams):
     """Parameters of dpo."""
 
-    canonicalise = staticmethod(kinds_pages_preferences.canonical_dpo)
+    canonicalise: ClassVar[Canonicaliser] = staticmethod(kinds_pages_preferences.canonical_dpo)
 
-    pairs: Pairs = _FitParams.model_fields["pairs"]
-    K: WholeNumber = _FitParams.model_fields["K"]
+    pairs: Pairs = same_field(_FitParams, "pairs")
+    K: WholeNumber = same_field(_FitParams, "K")
     pi_ref: Vector | None = Field(None, description=_PI_REF_DESCRIPTION)
     beta: FiniteFloat = Field(
         PAGE_BETA,
@@ -748,7 +767,9 @@ class DpoParams(DemoParams):
 class OveroptimizationParams(DemoParams):
     """Parameters of overoptimization."""
 
-    canonicalise = staticmethod(kinds_pages_preferences.canonical_overoptimization)
+    canonicalise: ClassVar[Canonicaliser] = staticmethod(
+        kinds_pages_preferences.canonical_overoptimization
+    )
 
     gold_reward: Vector = Field(
         PAGE_LEARNED_REWARDS,
@@ -766,15 +787,15 @@ class OveroptimizationParams(DemoParams):
     proxy_gap: FiniteFloat = Field(DEFAULT_PROXY_GAP, description=_HACK_GAP_DESCRIPTION)
     exploited_index: _INDEX | None = Field(None, description=_EXPLOITED_DESCRIPTION)
     pi_ref: Vector | None = Field(None, description=_PI_REF_DESCRIPTION)
-    optimizer: choice(*witnesses.OPTIMIZERS) = Field(
+    optimizer: Annotated[witnesses.Optimizer, choice_aliases()] = Field(
         "kl-regularized",
         description=(
             "kl-regularized: π ∝ π_ref·exp(r/β) as β falls from beta_max to beta_min; "
             "best-of-n: the proxy's favourite of n draws from π_ref, for n from 1 to n_max."
         ),
     )
-    beta_min: FiniteFloat = RewardHackingParams.model_fields["beta_min"]
-    beta_max: FiniteFloat = RewardHackingParams.model_fields["beta_max"]
+    beta_min: FiniteFloat = same_field(RewardHackingParams, "beta_min")
+    beta_max: FiniteFloat = same_field(RewardHackingParams, "beta_max")
     n_max: WholeNumber = Field(
         kinds_pages_preferences.DEFAULT_N_MAX,
         ge=2,

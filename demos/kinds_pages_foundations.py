@@ -11,6 +11,7 @@ this module at its top.
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -22,7 +23,7 @@ from demos.witnesses.errors import check_distribution
 # Defaults: the values each page's demo starts from ------------------------------------------
 
 MLE_X = [0.5, 1.0, 1.5, 2.0, 2.5, 3.0, 3.5, 4.0, 4.5, 5.0, 5.5, 6.0]
-MLE_Y = [0, 0, 1, 0, 0, 1, 0, 1, 1, 1, 1, 1]
+MLE_Y: list[float] = [0, 0, 1, 0, 0, 1, 0, 1, 1, 1, 1, 1]
 KL_P = [0.002, 0.1, 0.3, 0.05, 0.003, 0.005, 0.12, 0.4, 0.02]
 KL_Q = [0.05, 0.1, 0.15, 0.2, 0.2, 0.15, 0.08, 0.05, 0.02]
 BANDIT_REWARDS = [5.0, 5.5, 4.5, 6.0]
@@ -119,9 +120,7 @@ def canonical_kl_asymmetry(values: dict[str, Any], given: set[str], errors) -> d
     for name, dist in (("p", p), ("q", q)):
         _witness(
             errors,
-            lambda name=name, dist=dist: check_distribution(
-                name, dist, shape=None, strictly_positive=False
-            ),
+            partial(check_distribution, name, dist, shape=None, strictly_positive=False),
             name,
         )
     if "q" not in errors:

@@ -10,8 +10,9 @@ the OpenAPI 3.0 dialect the rest of the document uses.
 from __future__ import annotations
 
 import copy
-from typing import Any
+from typing import Any, Literal
 
+from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
 
 from .catalogue import KINDS
@@ -66,7 +67,9 @@ def _register_kind_run(
 
 def _register_models(components: dict[str, Any]) -> tuple[dict[str, dict], dict[str, dict]]:
     """Each kind's parameter and result models (and the models they nest) as components."""
-    models = [(kind.params, "validation") for kind in KINDS.values()]
+    models: list[tuple[type[BaseModel], Literal["validation", "serialization"]]] = [
+        (kind.params, "validation") for kind in KINDS.values()
+    ]
     models += [(kind.result, "serialization") for kind in KINDS.values()]
     refs, schema = models_json_schema(models, ref_template=_REF)
     for name, definition in schema.get("$defs", {}).items():

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from itertools import chain
-from typing import Annotated, Any, ClassVar, Literal
+from typing import Annotated, Any, ClassVar, TypeAlias
 
 import numpy as np
 from django.core.exceptions import ValidationError
@@ -171,27 +171,31 @@ FiniteFloat = Annotated[
 WholeNumber = Annotated[int, BeforeValidator(_whole_float_as_int)]
 
 
-def whole_number(*, ge: int, le: int) -> Any:
-    """A WholeNumber in [ge, le], for use inside an optional (``whole_number(...) | None``)."""
-    return Annotated[int, Field(ge=ge, le=le), BeforeValidator(_whole_float_as_int)]
+def as_whole_number() -> BeforeValidator:
+    """Reads a float with no fractional part as that integer: after ``Field(ge=..., le=...)``
+    in ``Annotated[int, Field(ge=ge, le=le), as_whole_number()]``, a WholeNumber in [ge, le]
+    that can stand inside an optional (``... | None``)."""
+    return BeforeValidator(_whole_float_as_int)
 
 
-def choice(*choices: str, aliases: Mapping[str, str] | None = None) -> Any:
-    """One of ``choices``; an alias is read as the choice it names."""
+def choice_aliases(aliases: Mapping[str, str] | None = None) -> BeforeValidator:
+    """For ``Annotated[Literal[<choices>], choice_aliases(...)]``, one of the choices: an
+    alias is read as the choice it names."""
     aliases = dict(aliases or {})
 
     def resolve(value: object) -> object:
         return aliases.get(value, value) if isinstance(value, str) else value
 
-    return Annotated[Literal[choices], BeforeValidator(resolve)]
+    return BeforeValidator(resolve)
 
 
-def vector(max_items: int) -> Any:
-    """A list of 2 to ``max_items`` finite numbers."""
-    return Annotated[list[FiniteFloat], Field(min_length=2, max_length=max_items)]
+def vector_length(max_items: int) -> Any:
+    """For ``Annotated[list[FiniteFloat], vector_length(max_items)]``, a list of 2 to
+    ``max_items`` finite numbers."""
+    return Field(min_length=2, max_length=max_items)
 
 
-Vector = vector(witnesses.MAX_K)
+Vector: TypeAlias = Annotated[list[FiniteFloat], vector_length(witnesses.MAX_K)]
 
 
 def _index_rows(value: object, width: int, shape: str) -> np.ndarray:
@@ -307,9 +311,10 @@ Triplets = Annotated[
 ]
 
 
-def win_counts(clean: Callable[[object], list[list[int]]]) -> Any:
-    """A K×K matrix of whole numbers (row i, column j: the times i beat j), checked by
-    ``clean``, which raises ValueError with the reason."""
+def win_counts(clean: Callable[[object], list[list[int]]]) -> PlainValidator:
+    """For ``Annotated[list[list[int]], win_counts(clean), WIN_COUNTS_SCHEMA]``, a K×K matrix
+    of whole numbers (row i, column j: the times i beat j), checked by ``clean``, which
+    raises ValueError with the reason."""
 
     def validate(value: object) -> list[list[int]]:
         try:
@@ -317,15 +322,20 @@ def win_counts(clean: Callable[[object], list[list[int]]]) -> Any:
         except ValueError as exc:
             raise _invalid(str(exc)) from None
 
-    return Annotated[
-        list[list[int]],
-        PlainValidator(validate),
-        WithJsonSchema(
-            {
-                "type": "array",
-                "items": {"type": "array", "items": {"type": "integer", "minimum": 0}},
-                "minItems": 2,
-                "maxItems": witnesses.MAX_ITEMS,
-            }
-        ),
-    ]
+    return PlainValidator(validate)
+
+
+WIN_COUNTS_SCHEMA = WithJsonSchema(
+    {
+        "type": "array",
+        "items": {"type": "array", "items": {"type": "integer", "minimum": 0}},
+        "minItems": 2,
+        "maxItems": witnesses.MAX_ITEMS,
+    }
+)
+
+
+def same_field(model: type[BaseModel], name: str) -> Any:
+    """The field ``name`` of ``model``, to declare again on another model: like ``Field()``
+    it is typed Any, so it stands as any field's default."""
+    return model.model_fields[name]

@@ -39,7 +39,7 @@ def demo_result_svg(kind: str, result: dict[str, Any]) -> bytes:
         _hacking_policy_panel(axes[0], result)
     else:
         _policy_panel(axes[0], result)
-    if has_sweep:
+    if sweep and has_sweep:
         _sweep_panel(axes[1], sweep, beta=result.get("beta"))
     return _svg(axes[0].figure)
 

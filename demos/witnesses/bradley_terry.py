@@ -28,9 +28,10 @@ and that residual is what both methods drive to zero:
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal, get_args
 
 import numpy as np
+from numpy.typing import NDArray
 
 from .errors import (
     MAX_PAIRS,
@@ -48,7 +49,8 @@ from .progress import (
     progress_report,
 )
 
-BT_METHODS = ("mm", "newton")
+BtMethod = Literal["mm", "newton"]
+BT_METHODS: tuple[str, ...] = get_args(BtMethod)  # ("mm", "newton")
 # A win matrix holds K² counts: 50 items is 2,500 numbers in a request.
 MAX_ITEMS = 50
 MAX_COMPARISONS = MAX_PAIRS
@@ -71,7 +73,8 @@ class BradleyTerryFit:
     def strengths(self) -> np.ndarray:
         """γ ∝ exp(s), scaled to sum to one."""
         weights = np.exp(self.scores - self.scores.max())
-        return weights / weights.sum()
+        result: NDArray[np.float64] = weights / weights.sum()
+        return result
 
 
 def check_wins(wins: object) -> np.ndarray:
@@ -106,7 +109,8 @@ def expected_wins(scores: np.ndarray, wins: np.ndarray) -> np.ndarray:
 
 
 def _expected(scores: np.ndarray, games: np.ndarray) -> np.ndarray:
-    return np.sum(games * sigmoid(scores[:, None] - scores[None, :]), axis=1)
+    result: NDArray[np.float64] = np.sum(games * sigmoid(scores[:, None] - scores[None, :]), axis=1)
+    return result
 
 
 def win_probabilities(scores: np.ndarray) -> np.ndarray:

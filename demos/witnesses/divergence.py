@@ -23,6 +23,7 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
+from numpy.typing import NDArray
 
 from .errors import WitnessInputError, check_distribution
 
@@ -62,7 +63,10 @@ def log_bump_family(k: int, centres: np.ndarray, widths: np.ndarray) -> np.ndarr
     mu, sigma = np.meshgrid(centres, widths, indexing="ij")
     logits = -((y[None, :] - mu.reshape(-1, 1)) ** 2) / (2.0 * sigma.reshape(-1, 1) ** 2)
     top = logits.max(axis=1, keepdims=True)
-    return logits - (top + np.log(np.exp(logits - top).sum(axis=1, keepdims=True)))
+    result: NDArray[np.float64] = logits - (
+        top + np.log(np.exp(logits - top).sum(axis=1, keepdims=True))
+    )
+    return result
 
 
 def direction_fits(p: object) -> dict[str, Any]:

@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+from numpy.typing import NDArray
 
 from .errors import (
     WitnessInputError,
@@ -69,14 +70,16 @@ class DPOFit:
 
     @property
     def policy(self) -> np.ndarray:
-        return np.exp(self.log_policy)
+        result: NDArray[np.float64] = np.exp(self.log_policy)
+        return result
 
 
 def implicit_rewards(pi: np.ndarray, pi_ref: np.ndarray, beta: float) -> np.ndarray:
     """h = β·log(π/π_ref): the reward a policy implies, defined up to a constant."""
     p = check_distribution("pi", pi, shape=None, strictly_positive=True)
     ref = check_distribution("pi_ref", pi_ref, shape=p.shape, strictly_positive=True)
-    return check_positive("beta", beta) * (np.log(p) - np.log(ref))
+    result: NDArray[np.float64] = check_positive("beta", beta) * (np.log(p) - np.log(ref))
+    return result
 
 
 def dpo_loss(
@@ -233,4 +236,5 @@ def _log_softmax(theta: np.ndarray) -> np.ndarray:
     # Subtract the top logit first: with β = 1e-9 the logits are ~1e10 and adding log Σ back
     # onto them would round away the digits that tell candidates apart.
     shifted = theta - theta.max()
-    return shifted - np.log(np.sum(np.exp(shifted)))
+    result: NDArray[np.float64] = shifted - np.log(np.sum(np.exp(shifted)))
+    return result

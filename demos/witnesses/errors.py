@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import math
 import numbers
-from collections.abc import Sequence
+from collections.abc import Iterable
+from typing import SupportsInt
 
 import numpy as np
 
@@ -44,7 +45,7 @@ class NoMaximumLikelihoodError(WitnessInputError):
     without bound while the likelihood keeps increasing.
     """
 
-    def __init__(self, field: str, message: str, candidates: Sequence[int] = ()) -> None:
+    def __init__(self, field: str, message: str, candidates: Iterable[SupportsInt] = ()) -> None:
         super().__init__(field, message)
         self.candidates = tuple(int(c) for c in candidates)
 

@@ -29,9 +29,10 @@ the witness refuses the data, naming the threshold.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
+from numpy.typing import NDArray
 
 from .errors import WitnessInputError, check_float_array, check_int
 
@@ -87,7 +88,8 @@ def bernoulli_mle(k: int, n: int) -> dict[str, Any]:
     boundary = k in (0, n)
     information = None if boundary else n / (p_hat * (1.0 - p_hat))
     grid = np.linspace(0.01, 0.99, CURVE_POINTS)
-    curve = bernoulli_log_likelihood(grid, k, n)
+    # A 1-d grid of probabilities gives one log-likelihood per point, never a float.
+    curve = cast(np.ndarray, bernoulli_log_likelihood(grid, k, n))
     return {
         "k": k,
         "n": n,
@@ -265,7 +267,8 @@ def _sigmoid(z: np.ndarray | float) -> np.ndarray:
     # exp of a negative number only: no overflow for any finite z.
     z = np.asarray(z, dtype=np.float64)
     e = np.exp(-np.abs(z))
-    return np.where(z >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
+    result: NDArray[np.float64] = np.where(z >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
+    return result
 
 
 def _log_likelihood(design: np.ndarray, labels: np.ndarray, theta: np.ndarray) -> float:

@@ -23,9 +23,10 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, Literal, get_args
 
 import numpy as np
+from numpy.typing import NDArray
 
 from .errors import (
     MAX_SWEEP_POINTS,
@@ -38,7 +39,8 @@ from .errors import (
 from .policy import _solve
 from .progress import Progress, progress_report
 
-OPTIMIZERS = ("kl-regularized", "best-of-n")
+Optimizer = Literal["kl-regularized", "best-of-n"]
+OPTIMIZERS: tuple[str, ...] = get_args(Optimizer)  # ("kl-regularized", "best-of-n")
 MAX_N = 1_000_000
 # "Gold falls after its peak" means a drop larger than rounding, relative to max|g|.
 DROP_TOL = 1e-9
@@ -153,7 +155,8 @@ def _best_of_n(r: np.ndarray, ref: np.ndarray, n: int) -> np.ndarray:
         log_top, log_below = np.log(at_or_below), np.log(below)
     top_share = -np.expm1(n * (log_below - log_top))
     group_probability = np.exp(n * log_top) * top_share
-    return group_probability[group] * ref / mass[group]
+    result: NDArray[np.float64] = group_probability[group] * ref / mass[group]
+    return result
 
 
 def _kl(p: np.ndarray, q: np.ndarray) -> float:

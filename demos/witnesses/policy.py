@@ -23,6 +23,7 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
+from numpy.typing import NDArray
 
 from .errors import (
     WitnessInputError,
@@ -103,7 +104,8 @@ def dpo_implied_rewards(
     z = check_float_array("log_z", log_z, ndims=(p.ndim - 1,))
     if z.shape != p.shape[:-1]:
         raise WitnessInputError("log_z", f"must have shape {p.shape[:-1]}, got {z.shape}")
-    return beta * (np.log(p) - np.log(ref)) + beta * z[..., None]
+    result: NDArray[np.float64] = beta * (np.log(p) - np.log(ref)) + beta * z[..., None]
+    return result
 
 
 def shift_invariance(
@@ -225,7 +227,8 @@ def _objective(
     p: np.ndarray, log_p: np.ndarray, r: np.ndarray, log_ref: np.ndarray, beta: float
 ) -> np.ndarray:
     # J = Σ π·{r − β·q} with q = log(π/π_ref), the page's second form of the objective.
-    return np.sum(p * (r - beta * (log_p - log_ref)), axis=-1)
+    result: NDArray[np.float64] = np.sum(p * (r - beta * (log_p - log_ref)), axis=-1)
+    return result
 
 
 def _shifted(r: np.ndarray, shift: float) -> np.ndarray:

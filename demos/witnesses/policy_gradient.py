@@ -26,6 +26,7 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
+from numpy.typing import NDArray
 
 from .errors import (
     WitnessInputError,
@@ -53,7 +54,8 @@ BASELINES = ("none", "value", "optimal")
 def softmax(logits: np.ndarray) -> np.ndarray:
     shifted = logits - logits.max()
     weights = np.exp(shifted)
-    return weights / weights.sum()
+    result: NDArray[np.float64] = weights / weights.sum()
+    return result
 
 
 def bandit_expected_reward(logits: object, mean_rewards: object) -> float:
@@ -66,7 +68,8 @@ def bandit_gradient(logits: object, mean_rewards: object) -> np.ndarray:
     """∇J(θ) = π ⊙ (μ − J)."""
     theta, mu = _check_bandit(logits, mean_rewards)
     pi = softmax(theta)
-    return pi * (mu - pi @ mu)
+    result: NDArray[np.float64] = pi * (mu - pi @ mu)
+    return result
 
 
 def reinforce_expected_estimate(
@@ -182,7 +185,8 @@ def _check_bandit(logits: object, mean_rewards: object) -> tuple[np.ndarray, np.
 
 def _exact_mean(pi: np.ndarray, mu: np.ndarray, b: float) -> np.ndarray:
     """Σ_a π(a)(μ_a − b)(e_a − π): row a of I − π is e_a − π."""
-    return (pi * (mu - b)) @ (np.eye(pi.size) - pi)
+    result: NDArray[np.float64] = (pi * (mu - b)) @ (np.eye(pi.size) - pi)
+    return result
 
 
 def _variance(pi: np.ndarray, mu: np.ndarray, sigma: float, b: float) -> float:
@@ -288,4 +292,5 @@ def _train(
 def _policies(thetas: np.ndarray) -> np.ndarray:
     shifted = thetas - thetas.max(axis=1, keepdims=True)
     weights = np.exp(shifted)
-    return weights / weights.sum(axis=1, keepdims=True)
+    result: NDArray[np.float64] = weights / weights.sum(axis=1, keepdims=True)
+    return result

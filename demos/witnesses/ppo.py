@@ -27,6 +27,7 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
+from numpy.typing import NDArray
 
 from .errors import WitnessInputError, check_float_array, check_int, check_positive
 from .progress import Progress, ProgressReport, progress_report
@@ -42,7 +43,8 @@ HISTORY_POINTS = 101
 def log_softmax(logits: np.ndarray) -> np.ndarray:
     """log π, finite for every finite logit (a probability may underflow; its log does not)."""
     shifted = logits - logits.max()
-    return shifted - np.log(np.exp(shifted).sum())
+    result: NDArray[np.float64] = shifted - np.log(np.exp(shifted).sum())
+    return result
 
 
 def clipped_term(ratio: object, advantage: float, epsilon: float) -> np.ndarray:
@@ -51,7 +53,10 @@ def clipped_term(ratio: object, advantage: float, epsilon: float) -> np.ndarray:
     if (rho < 0.0).any():
         raise WitnessInputError("ratio", "probability ratios are never negative")
     eps = _check_epsilon(epsilon)
-    return np.minimum(rho * advantage, np.clip(rho, 1.0 - eps, 1.0 + eps) * advantage)
+    result: NDArray[np.float64] = np.minimum(
+        rho * advantage, np.clip(rho, 1.0 - eps, 1.0 + eps) * advantage
+    )
+    return result
 
 
 def ppo_surrogates(

@@ -42,10 +42,12 @@ minimiser then exists only under Ford's condition (see ``check_ford_condition``)
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol, cast
 
 import numpy as np
+from numpy.typing import NDArray
 
 from .errors import (
     NoMaximumLikelihoodError,
@@ -108,7 +110,8 @@ def sigmoid(z: np.ndarray | float) -> np.ndarray:
     """σ(z) = 1 / (1 + e^(−z)) without overflow for large |z|."""
     z = np.asarray(z, dtype=np.float64)
     e = np.exp(-np.abs(z))
-    return np.where(z >= 0.0, 1.0 / (1.0 + e), e / (1.0 + e))
+    result: NDArray[np.float64] = np.where(z >= 0.0, 1.0 / (1.0 + e), e / (1.0 + e))
+    return result
 
 
 def reward_gap(rewards: np.ndarray, winner: int, loser: int) -> float:
@@ -129,7 +132,7 @@ def preference_probabilities(rewards: np.ndarray, pairs: np.ndarray) -> np.ndarr
     return sigmoid(r[w] - r[lo])
 
 
-def bradley_terry_objective(rewards: np.ndarray, pairs: np.ndarray, l2: float) -> float:
+def bradley_terry_objective(rewards: np.ndarray, pairs: object, l2: float) -> float:
     """F(r) = (1/N)[Σ −log σ(Δ_i) + (l2/2)‖r‖²], the objective both fit methods minimise.
 
     Summed pair by pair: the definition the win-count form of the fit is checked against.
@@ -419,7 +422,17 @@ def _fit_newton(
     )
 
 
-def _newton_direction(problem: _Problem, solver: str, initial_norm: float):
+class _Evaluates(Protocol):
+    """A problem ``_descend`` minimises: ``evaluate(x)`` gives (value, gradient, aux)."""
+
+    def evaluate(self, x: np.ndarray, /) -> tuple[float, np.ndarray, np.ndarray]: ...
+
+
+# (aux, gradient, ‖gradient‖) → a descent step, or None when there is none.
+_Direction = Callable[[np.ndarray, np.ndarray, float], "np.ndarray | None"]
+
+
+def _newton_direction(problem: _Problem, solver: str, initial_norm: float) -> _Direction:
     """The Newton step on the exact Hessian at a point, from that point's e^(−|d|) and
     gradient (None when the dense system cannot be solved)."""
     k, l2 = problem.k, problem.l2
@@ -433,7 +446,7 @@ def _newton_direction(problem: _Problem, solver: str, initial_norm: float):
         # adding c·11ᵀ/K lifts it to the scale of the rest of the spectrum. The gradient
         # is orthogonal to ones at mean-zero r, so the Newton step itself is unchanged.
         lift = float(degree.mean()) + l2
-        if solver == "dense":
+        if flat_index is not None:  # the dense solver
             try:
                 return _dense_newton_step(flat_index, weights, degree, gradient, k, l2, lift)
             except np.linalg.LinAlgError:
@@ -444,7 +457,18 @@ def _newton_direction(problem: _Problem, solver: str, initial_norm: float):
     return direction
 
 
-def _descend(problem, x, value, gradient, aux, *, threshold, max_iter, direction, report=None):
+def _descend(
+    problem: _Evaluates,
+    x: np.ndarray,
+    value: float,
+    gradient: np.ndarray,
+    aux: np.ndarray,
+    *,
+    threshold: float,
+    max_iter: int,
+    direction: _Direction,
+    report: ProgressReport | None = None,
+) -> tuple[np.ndarray, float, float, int]:
     """Steps along ``direction(aux, gradient, ‖gradient‖)`` with a backtracking line search
     until ‖gradient‖ <= threshold; ``problem.evaluate(x)`` gives (value, gradient, aux).
     Answers (x, value, ‖gradient‖, iterations). ``report`` (a ProgressReport) hears how far
@@ -479,7 +503,10 @@ def _dense_newton_step(
     l2: float,
     lift: float,
 ) -> np.ndarray:
-    counts = np.bincount(flat_index, weights=weights, minlength=k * k).reshape(k, k)
+    # With weights bincount sums them as float64 (its stub types every count as intp).
+    counts = cast(
+        "NDArray[np.float64]", np.bincount(flat_index, weights=weights, minlength=k * k)
+    ).reshape(k, k)
     hessian = -(counts + counts.T)
     hessian += lift / k
     hessian.flat[:: k + 1] += degree + l2
@@ -500,7 +527,8 @@ def _cg_newton_step(
 
     def hessian_times(v: np.ndarray) -> np.ndarray:
         flow = weights * (v[w] - v[lo])
-        out = np.bincount(w, weights=flow, minlength=k)
+        # With weights bincount sums them as float64 (its stub types every count as intp).
+        out = cast("NDArray[np.float64]", np.bincount(w, weights=flow, minlength=k))
         out -= np.bincount(lo, weights=flow, minlength=k)
         out += l2 * v
         out += lifted * v.sum()
@@ -529,7 +557,7 @@ def _cg_newton_step(
 
 
 def _line_search(
-    problem: _Problem,
+    problem: _Evaluates,
     r: np.ndarray,
     value: float,
     grad_norm: float,
@@ -630,12 +658,12 @@ def _reachable(source: np.ndarray, target: np.ndarray, k: int) -> np.ndarray:
     neighbours = target[order]
     offsets = np.zeros(k + 1, dtype=np.intp)
     np.cumsum(np.bincount(source, minlength=k), out=offsets[1:])
-    frontier = [0]
-    while frontier:
-        reached = np.concatenate([neighbours[offsets[u] : offsets[u + 1]] for u in frontier])
+    level = [0]
+    while level:
+        reached = np.concatenate([neighbours[offsets[u] : offsets[u + 1]] for u in level])
         fresh = np.unique(reached[~seen[reached]])
         seen[fresh] = True
-        frontier = fresh.tolist()
+        level = fresh.tolist()
     return seen
 
 

@@ -34,7 +34,8 @@ class ProgressReport:
         reports: int = PROGRESS_REPORTS,
     ) -> None:
         if isinstance(progress, ProgressPart):  # report straight to the whole
-            progress, start, stop = progress.whole, progress.at(start), progress.at(stop)
+            part = progress
+            progress, start, stop = part.whole, part.at(start), part.at(stop)
         self._progress = progress
         self._start, self._span = start, stop - start
         self._step = min(1.0, 1.0 / (reports * self._span)) if self._span > 0 else 1.0
@@ -55,9 +56,12 @@ class ProgressPart:
 
     __slots__ = ("_span", "_start", "whole")
 
+    whole: Progress
+
     def __init__(self, whole: Progress, start: float, stop: float) -> None:
         if isinstance(whole, ProgressPart):
-            whole, start, stop = whole.whole, whole.at(start), whole.at(stop)
+            part = whole
+            whole, start, stop = part.whole, part.at(start), part.at(stop)
         self.whole, self._start, self._span = whole, start, stop - start
 
     def at(self, fraction: float) -> float:
