@@ -6,9 +6,18 @@ under a heading that says how many rows it holds, every row links to a change pa
 and each textarea is as tall as its text (capped; the CSS lets Chromium fit it as one types).
 """
 
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
 from django.contrib import admin
 from django.contrib.admin.widgets import AdminTextareaWidget
 from django.db import models
+
+if TYPE_CHECKING:
+    # The mixin is only ever combined with an admin inline (TabularInline, StackedInline).
+    _InlineBase = admin.options.InlineModelAdmin[Any, Any]
+else:
+    _InlineBase = object
 
 TEXTAREA_ROWS_MIN = 2
 TEXTAREA_ROWS_MAX = 24
@@ -33,10 +42,12 @@ class FittedTextarea(AdminTextareaWidget):
         return context
 
 
-FITTED_TEXT = {models.TextField: {"widget": FittedTextarea}}
+FITTED_TEXT: "Mapping[type[models.Field[Any, Any]], Mapping[str, Any]]" = {
+    models.TextField: {"widget": FittedTextarea}
+}
 
 
-class CollapsedInline:
+class CollapsedInline(_InlineBase):
     """An inline collapsed under a heading with its row count; each row opens its own page.
 
     The count is the formset's own: the rows it already loaded, no extra query.

@@ -235,7 +235,7 @@ def healthz(request):
     """200 when the database and the broker answer; 503 naming the one that does not."""
     checks = {"database": _database_state(), "broker": _broker_state()}
     down = [name for name, state in checks.items() if not state["ok"]]
-    body = {"status": "ok" if not down else "unavailable", "checks": checks}
+    body: dict[str, object] = {"status": "ok" if not down else "unavailable", "checks": checks}
     if down:
         body["down"] = down
         body["detail"] = "Unavailable: " + ", ".join(down) + "."

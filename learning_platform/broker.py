@@ -59,7 +59,7 @@ class Channel(kombu_sqlalchemy.Channel):
             event.listen(engine, "connect", _sqlite_pragmas)
         return engine
 
-    def _get(self, queue):
+    def _get(self, queue, timeout=None):
         obj = self._get_or_create(queue)
         if self.session.bind.name == "sqlite":
             self.session.execute(text("BEGIN IMMEDIATE TRANSACTION"))

@@ -158,10 +158,12 @@ def _api_problem(exc: APIException, request) -> dict[str, Any]:
             errors=errors,
         )
     if isinstance(detail, list | tuple):
-        detail = " ".join(str(item) for item in detail)
+        text = " ".join(str(item) for item in detail)
+    else:
+        text = str(detail)
     return problem(
         status_code=exc.status_code,
-        detail=str(detail),
+        detail=text,
         instance=instance,
         code=_code_of(exc.detail) or exc.default_code,
     )
@@ -189,6 +191,7 @@ def exception_handler(exc, context):
     if isinstance(exc, DjangoValidationError):
         detail = exc.message_dict if hasattr(exc, "error_dict") else exc.messages
         exc = ValidationError(detail=detail)
+    response: Response | None
     if isinstance(exc, OperationalError | InterfaceError):
         response = Response(
             problem(
@@ -206,9 +209,9 @@ def exception_handler(exc, context):
             return None
         # DRF turns Http404 and PermissionDenied into its own exceptions before answering.
         if not isinstance(exc, APIException):
-            detail = response.data.get("detail") if isinstance(response.data, dict) else None
+            message = response.data.get("detail") if isinstance(response.data, dict) else None
             kind = {404: NotFound, 403: PermissionDenied}.get(response.status_code, APIException)
-            exc = kind(detail)
+            exc = kind(message)
         response.data = _api_problem(exc, request)
     if request is None or _renders_json(request, context.get("view")):
         response.content_type = PROBLEM_MEDIA_TYPE

@@ -53,10 +53,6 @@ def register_resolver(*kinds: str) -> Callable[[Resolver], Resolver]:
     return decorator
 
 
-def registered_kinds() -> list[str]:
-    return sorted(_RESOLVERS)
-
-
 def split_key(key: str) -> tuple[str, str] | None:
     """``"equation:alignment/rlhf#reward-gap"`` → ``("equation", "alignment/rlhf#reward-gap")``."""
     if not key or len(key) > MAX_KEY_LENGTH or ":" not in key:

@@ -1,6 +1,6 @@
-from rest_framework.permissions import SAFE_METHODS, BasePermission
+from rest_framework.permissions import BasePermission
 
-from .roles import is_editor, is_reviewer
+from .roles import is_editor
 
 
 class IsEditor(BasePermission):
@@ -8,17 +8,3 @@ class IsEditor(BasePermission):
 
     def has_permission(self, request, view) -> bool:
         return is_editor(request.user)
-
-
-class IsReviewer(BasePermission):
-    message = "Only reviewers may record reviews."
-
-    def has_permission(self, request, view) -> bool:
-        return is_reviewer(request.user)
-
-
-class IsEditorOrReadOnly(BasePermission):
-    message = "Only editors may change content."
-
-    def has_permission(self, request, view) -> bool:
-        return request.method in SAFE_METHODS or is_editor(request.user)

@@ -4,7 +4,9 @@ Groups are created by a data migration; their permissions are synced after every
 because a model's permissions exist only once its app has migrated.
 """
 
-from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from typing import cast
+
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser, User
 
 EDITORS = "editors"
 REVIEWERS = "reviewers"
@@ -45,12 +47,14 @@ def has_role(user: AbstractBaseUser | AnonymousUser | None, role: str) -> bool:
     """True when the user belongs to the group; superusers hold every role."""
     if user is None or not user.is_authenticated:
         return False
-    if user.is_superuser:
+    # The project keeps Django's default user model, so an authenticated user is a User.
+    member = cast(User, user)
+    if member.is_superuser:
         return True
-    cache = getattr(user, "_role_cache", None)
+    cache: set[str] | None = getattr(member, "_role_cache", None)
     if cache is None:
-        cache = set(user.groups.values_list("name", flat=True))
-        user._role_cache = cache
+        cache = set(member.groups.values_list("name", flat=True))
+        member._role_cache = cache  # type: ignore[attr-defined]  # a per-instance cache the User model does not declare
     return role in cache
 
 
@@ -62,17 +66,13 @@ def is_reviewer(user) -> bool:
     return has_role(user, REVIEWERS)
 
 
-def is_learner(user) -> bool:
-    return has_role(user, LEARNERS)
-
-
 def sync_role_permissions(**kwargs) -> None:
     """Give each group exactly the permissions ROLE_PERMISSIONS names (post_migrate)."""
     from django.contrib.auth.models import Group, Permission
 
     for role, grants in ROLE_PERMISSIONS.items():
         group, _ = Group.objects.get_or_create(name=role)
-        wanted = []
+        wanted: list[Permission] = []
         for app_label, model, actions in grants:
             perms = Permission.objects.filter(content_type__app_label=app_label)
             if model != "*":

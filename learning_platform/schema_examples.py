@@ -125,11 +125,10 @@ def _number(schema: dict, *, integer: bool) -> int | float:
     low, high = schema.get("minimum"), schema.get("maximum")
     above_low = low is None or low < 1 or (low == 1 and not schema.get("exclusiveMinimum"))
     below_high = high is None or high > 1 or (high == 1 and not schema.get("exclusiveMaximum"))
-    if above_low and below_high:
-        value = 1
-    elif not above_low:
+    value: int | float = 1
+    if low is not None and not above_low:  # not above_low implies a minimum
         value = low + 1 if high is None or low + 1 < high else (low + high) / 2
-    else:
+    elif high is not None and not below_high:  # above_low here, so a maximum holds
         value = high - 1 if low is None or high - 1 > low else (low + high) / 2
     if integer:
         return int(value)

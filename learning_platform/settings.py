@@ -404,7 +404,11 @@ else:
 # Demo runs go to the queue their estimated cost picks (demos.costs); a worker started without
 # -Q consumes all three, taking from each in turn.
 CELERY_TASK_DEFAULT_QUEUE = "celery"
-CELERY_TASK_QUEUES = {"celery": {}, "demos-cheap": {}, "demos-expensive": {}}
+CELERY_TASK_QUEUES: dict[str, dict[str, object]] = {
+    "celery": {},
+    "demos-cheap": {},
+    "demos-expensive": {},
+}
 CELERY_BROKER_CONNECTION_TIMEOUT = 3
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TASK_ACKS_LATE = True

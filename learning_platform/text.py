@@ -10,9 +10,16 @@ the admin a form field that applies it before comparing with the stored value.
 """
 
 import unicodedata
+from typing import TYPE_CHECKING, Any
 
 from django import forms
 from django.db import models
+
+if TYPE_CHECKING:
+    # The mixin is only ever combined with a model field (TextField, CharField).
+    _FieldBase = models.Field[Any, Any]
+else:
+    _FieldBase = object
 
 
 def canonical_text(value: str) -> str:
@@ -55,7 +62,7 @@ class CanonicalLineFormField(forms.CharField):
         return canonical_line(value) if isinstance(value, str) else value
 
 
-class CanonicalField:
+class CanonicalField(_FieldBase):
     """What the canonical model fields share: ``canonicalize`` is their normal form."""
 
     canonicalize = staticmethod(canonical_text)

@@ -1,12 +1,12 @@
 from django.contrib import admin
-from django.urls import include, path, re_path
+from django.urls import URLPattern, URLResolver, include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from claims import views as claim_views
 
 from . import api
 
-api_v1 = [
+api_v1: list[URLPattern | URLResolver] = [
     path("", api.ApiRootApi.as_view(), name="api-root"),
     path("auth/token/", api.TokenObtainApi.as_view(), name="auth-token"),
     path("auth/tokens/", api.TokenListApi.as_view(), name="auth-tokens"),

@@ -19,8 +19,22 @@ import re
 import time
 import uuid
 from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
 from django.db import connection as default_connection
+
+if TYPE_CHECKING:
+    from django.db.backends.base.base import BaseDatabaseWrapper
+
+    class _WrapperBase(BaseDatabaseWrapper):
+        """What the mixin relies on from the wrapper it is mixed into (the stubs leave out
+        the private transaction hooks)."""
+
+        def _commit(self) -> None: ...
+        def _rollback(self) -> None: ...
+
+else:
+    _WrapperBase = object
 
 TABLE = "learning_platform_stateversion"
 
@@ -51,7 +65,7 @@ def names_for_sql(sql: str) -> tuple[str, ...]:
     )
 
 
-class VersionedWrites:
+class VersionedWrites(_WrapperBase):
     """Mixed into the database wrappers (learning_platform.db.*): marks covered writes and
     replaces their tokens before COMMIT."""
 
