@@ -23,6 +23,7 @@ import yaml
 from django.core.exceptions import ValidationError
 
 from concepts.models import Concept, ConceptObject, Source
+from learning_platform import yaml_files
 from learning_platform.content import ContentError, LoadReport, text_check
 
 from .chain import sha256_json
@@ -383,28 +384,9 @@ def claims_load(root: Path, report: LoadReport, units: set[str] | None = None) -
 # Writing --------------------------------------------------------------------------------------
 
 
-class _Dumper(yaml.SafeDumper):
-    def increase_indent(self, flow=False, indentless=False):
-        return super().increase_indent(flow, False)
-
-
-def _represent_str(dumper: yaml.SafeDumper, value: str):
-    style = "|" if "\n" in value else None
-    return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
-
-
-_Dumper.add_representer(str, _represent_str)
-
-
 def dump_yaml(document: dict) -> str:
-    return yaml.dump(
-        document,
-        Dumper=_Dumper,
-        sort_keys=False,
-        allow_unicode=True,
-        default_flow_style=False,
-        width=80,
-    )
+    """A concept's claims file: its long lines folded at 80 columns."""
+    return yaml_files.dump_yaml(document, width=80)
 
 
 def _review_record(review: ClaimReview) -> dict:

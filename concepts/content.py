@@ -30,6 +30,7 @@ from rest_framework import serializers
 
 from learning_platform.content import ContentError, LoadReport, text_check
 from learning_platform.text import CanonicalField, canonical_text
+from learning_platform.yaml_files import FlowList, dump_yaml
 
 from .embeds import embed_problems, embedded_objects
 from .models import (
@@ -69,40 +70,6 @@ FRONT_MATTER = "---\n"
 # YAML, written the same way every time --------------------------------------------------------
 
 
-class _FlowList(list):
-    """A short list of numbers, written inline: ``pi_ref: [0.35, 0.3, 0.2, 0.15]``."""
-
-
-class _Dumper(yaml.SafeDumper):
-    def increase_indent(self, flow: bool = False, indentless: bool = False):
-        # Indent list items under their key, as people write them.
-        return super().increase_indent(flow, False)
-
-
-def _represent_str(dumper: yaml.SafeDumper, value: str):
-    style = "|" if "\n" in value else None
-    return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
-
-
-def _represent_flow_list(dumper: yaml.SafeDumper, value: _FlowList):
-    return dumper.represent_sequence("tag:yaml.org,2002:seq", value, flow_style=True)
-
-
-_Dumper.add_representer(str, _represent_str)
-_Dumper.add_representer(_FlowList, _represent_flow_list)
-
-
-def dump_yaml(data: Any) -> str:
-    return yaml.dump(
-        data,
-        Dumper=_Dumper,
-        sort_keys=False,
-        allow_unicode=True,
-        width=10_000,
-        default_flow_style=False,
-    )
-
-
 def _canonical_params(value: Any) -> Any:
     """Params with sorted keys (PostgreSQL's jsonb does not keep key order) and inline lists."""
     if isinstance(value, dict):
@@ -110,7 +77,7 @@ def _canonical_params(value: Any) -> Any:
     if isinstance(value, list):
         items = [_canonical_params(item) for item in value]
         if all(not isinstance(item, dict) for item in items):
-            return _FlowList(items)
+            return FlowList(items)
         return items
     return value
 
