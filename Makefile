@@ -24,14 +24,14 @@ run: $(VENV)/.installed-run
 serve: $(VENV)/.installed-run
 	VENV=$(VENV) bin/serve
 
-test: $(VENV)/.installed-test
-	$(BIN)/ruff check .
-	$(BIN)/ruff format --check .
+test: lint
 	$(BIN)/pytest $(PYTEST_ARGS)
 
+# ruff and the import contracts (all configured in pyproject.toml).
 lint: $(VENV)/.installed-test
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
 
 format: $(VENV)/.installed-test
 	$(BIN)/ruff check --fix .
