@@ -6,4 +6,7 @@ class DemosConfig(AppConfig):
     verbose_name = "Demos"
 
     def ready(self) -> None:
-        from . import objects  # noqa: F401  registers the demo-state: resolver
+        from . import (
+            objects,  # noqa: F401  registers the demo-state: resolver
+            tasks,  # noqa: F401  registers the tasks the services send by name
+        )

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
+from celery import current_app
 from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -42,6 +43,8 @@ RESEND_AFTER = timedelta(seconds=30)
 SWEEP_BATCH = 500
 # Seconds a request may spend handing a run to the broker before leaving it to the sweep.
 ENQUEUE_TIMEOUT = 3
+# The Celery task that computes one run (demos/tasks.py).
+DEMO_RUN_TASK = "demos.run"
 # The most progress a running run shows: 1 is written only with its result.
 PROGRESS_BEFORE_DONE = 0.99
 
@@ -220,12 +223,12 @@ def _demo_run_requeue(*, run: DemoRun) -> bool:
 def demo_run_enqueue(*, run_id: uuid.UUID | str, queue: str = CHEAP_QUEUE) -> bool:
     """Hand the run to the broker, on the queue its cost estimate chose. A broker that is down
     is logged, never raised: the run stays queued and ``demo_run_sweep`` sends it again."""
-    from .tasks import demo_run_task
-
-    app = demo_run_task.app
+    # By name: the task module imports these services, and is registered by DemosConfig.ready.
+    run = current_app.signature(DEMO_RUN_TASK, args=[str(run_id)], queue=queue)
+    app = run.app
     try:
         if app.conf.task_always_eager:
-            demo_run_task.apply_async(args=[str(run_id)], queue=queue)
+            run.apply_async()
             return True
         with app.pool.acquire(block=True, timeout=ENQUEUE_TIMEOUT) as connection:
             # Left to itself kombu retries an unreachable broker for seconds inside the
@@ -233,9 +236,7 @@ def demo_run_enqueue(*, run_id: uuid.UUID | str, queue: str = CHEAP_QUEUE) -> bo
             connection.ensure_connection(
                 max_retries=1, interval_start=0, interval_step=0, timeout=ENQUEUE_TIMEOUT
             )
-            demo_run_task.apply_async(
-                args=[str(run_id)], queue=queue, retry=False, connection=connection
-            )
+            run.apply_async(retry=False, connection=connection)
     except Exception:  # kombu and redis-py raise several families for "unreachable"
         logger.warning(
             "Could not send demo run %s to the broker; it stays queued for the sweep.",

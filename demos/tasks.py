@@ -1,7 +1,7 @@
 from celery import Task, shared_task
 from celery.exceptions import TimeLimitExceeded
 
-from .services import demo_run_execute, demo_run_fail, demo_run_sweep
+from .services import DEMO_RUN_TASK, demo_run_execute, demo_run_fail, demo_run_sweep
 
 
 class DemoRunTask(Task):
@@ -14,7 +14,7 @@ class DemoRunTask(Task):
             demo_run_fail(run_id=args[0], reason=reason)
 
 
-@shared_task(bind=True, name="demos.run", base=DemoRunTask, acks_late=True, ignore_result=True)
+@shared_task(bind=True, name=DEMO_RUN_TASK, base=DemoRunTask, acks_late=True, ignore_result=True)
 def demo_run_task(self, run_id: str) -> None:
     """Compute one demo run; does nothing if the run is already claimed or done."""
     # The limits travel in the message (the sender's configuration), not the worker's.
