@@ -1,5 +1,6 @@
 import hashlib
 import time
+from urllib.parse import unquote
 
 from django.conf import settings
 from django.db import connection
@@ -43,15 +44,18 @@ class ApiRootApi(APIView):
                 "links": {
                     "auth_token": link("auth-token"),
                     "auth_tokens": link("auth-tokens"),
-                    "concepts": request.build_absolute_uri("/api/v1/concepts/"),
-                    "sources": request.build_absolute_uri("/api/v1/sources/"),
-                    "claims": request.build_absolute_uri("/api/v1/claims/"),
-                    "demos": request.build_absolute_uri("/api/v1/demos/"),
-                    "research_room": request.build_absolute_uri("/api/v1/research-room/drafts/"),
-                    "objects": request.build_absolute_uri("/api/v1/objects/{key}"),
+                    "concepts": link("concept-list"),
+                    "sources": link("source-list"),
+                    "claims": link("claim-list"),
+                    "demos": link("demo-catalogue"),
+                    "research_room": link("research-draft-list"),
+                    # A URI template (RFC 6570): the key is the client's to fill in.
+                    "objects": unquote(
+                        reverse("object-resolve", kwargs={"key": "{key}"}, request=request)
+                    ),
                     "schema": link("schema"),
                     "docs": link("docs"),
-                    "health": request.build_absolute_uri("/healthz"),
+                    "health": link("healthz"),
                 }
             }
         )
