@@ -166,10 +166,10 @@ def _detail(draft: ResearchDraft, request, **resolved) -> dict:
 
 def _owned_draft(request, draft_id: str) -> ResearchDraft:
     try:
-        draft_id = uuid.UUID(draft_id)
+        draft_uuid = uuid.UUID(draft_id)
     except ValueError:
         raise Http404("No draft of yours has this id.") from None
-    draft = selectors.draft_get_for_owner(owner=request.user, draft_id=draft_id)
+    draft = selectors.draft_get_for_owner(owner=request.user, draft_id=draft_uuid)
     if draft is None:
         raise Http404("No draft of yours has this id.")
     return draft
@@ -225,6 +225,7 @@ class DraftListApi(ResearchRoomApi):
         drafts = selectors.draft_list_for_owner(owner=request.user, filters=request.query_params)
         paginator = Pagination()
         page = paginator.paginate_queryset(drafts, request, view=self)
+        assert page is not None  # Pagination sets a page_size, so it always answers a page
         return paginator.get_paginated_response([draft_output(d, request) for d in page])
 
     @extend_schema(
@@ -486,7 +487,7 @@ class ReadinessOutput(serializers.Serializer):
     )
     ready = serializers.IntegerField()
     total = serializers.IntegerField()
-    label = serializers.CharField(help_text='e.g. "0/3 checks ready"')
+    label = serializers.CharField(help_text='e.g. "0/3 checks ready"')  # type: ignore[assignment]  # a declared field named label: DRF's metaclass moves it off the class, the stubs see it override Field.label
 
 
 class PracticeStateApi(ResearchRoomApi):

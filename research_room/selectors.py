@@ -3,10 +3,10 @@
 import hashlib
 import uuid
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypedDict
 
 import django_filters
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import AbstractBaseUser, User
 from django.core.exceptions import ValidationError
 from django.db.models import Q, QuerySet
 
@@ -46,7 +46,7 @@ class DraftFilter(django_filters.FilterSet):
 
 
 def draft_list_for_owner(
-    *, owner: AbstractBaseUser, filters: dict[str, Any] | None = None
+    *, owner: User, filters: dict[str, Any] | None = None
 ) -> QuerySet[ResearchDraft]:
     """The owner's drafts, newest first; filters narrow that set and never widen it."""
     queryset = ResearchDraft.objects.filter(owner=owner).order_by("-updated_at", "-id")
@@ -63,7 +63,7 @@ def draft_list_for_owner(
     return filterset.qs
 
 
-def draft_get_for_owner(*, owner: AbstractBaseUser, draft_id: Any) -> ResearchDraft | None:
+def draft_get_for_owner(*, owner: User, draft_id: Any) -> ResearchDraft | None:
     draft = ResearchDraft.objects.filter(owner=owner, pk=draft_id).first()
     if draft is not None:
         draft.owner = owner  # the row was found by its owner: no second query for the user
@@ -206,7 +206,7 @@ def learner_agent(*, user: AbstractBaseUser) -> dict[str, str]:
 
 def draft_export(
     *,
-    owner: AbstractBaseUser,
+    owner: User,
     base_url: str,
     filters: dict[str, Any] | None = None,
     collection_id: str | None = None,
@@ -248,7 +248,7 @@ def demo_state_identity(demo_state: ResolvedObject | None) -> str:
 
 
 def practice_prediction_get(
-    *, owner: AbstractBaseUser, concept_key: str, demo_state: ResolvedObject | None
+    *, owner: User, concept_key: str, demo_state: ResolvedObject | None
 ) -> PracticePrediction | None:
     return PracticePrediction.objects.filter(
         owner=owner, concept_key=concept_key, demo_state_hash=demo_state_identity(demo_state)
@@ -259,8 +259,14 @@ def practice_hint_count(*, concept_key: str) -> int:
     return practice_hints_of(concept_key).count()
 
 
+class ReadinessCheck(TypedDict):
+    name: str
+    label: str
+    ready: bool
+
+
 def readiness_summary(progress: PracticeProgress | None) -> dict[str, Any]:
-    checks = [
+    checks: list[ReadinessCheck] = [
         {"name": name, "label": label, "ready": bool(progress and getattr(progress, name))}
         for name, label in PracticeProgress.CHECKS
     ]
@@ -274,7 +280,7 @@ def readiness_summary(progress: PracticeProgress | None) -> dict[str, Any]:
     }
 
 
-def practice_state(*, owner: AbstractBaseUser, concept: ResolvedObject) -> dict[str, Any]:
+def practice_state(*, owner: User, concept: ResolvedObject) -> dict[str, Any]:
     """Predictions, hints revealed and readiness for one learner and concept."""
     progress = PracticeProgress.objects.filter(owner=owner, concept_key=concept.key).first()
     predictions = list(PracticePrediction.objects.filter(owner=owner, concept_key=concept.key))

@@ -1,9 +1,10 @@
 """Every write of the research room: drafts, imports, and the practice loop."""
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol, TypedDict, cast
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -36,6 +37,21 @@ class PracticeRuleError(Exception):
     """A practice-loop step taken out of order, or twice (answered as 409)."""
 
 
+class DraftTexts(TypedDict):
+    """A draft's text fields, every one given (as an imported annotation gives them)."""
+
+    question: str
+    note: str
+    next_action: str
+    evidence: list[str]
+    resolution: list[str]
+    status: str
+
+
+class _ConceptResolver(Protocol):
+    def __call__(self, key: str, *, with_context: bool = ...) -> ResolvedObject | None: ...
+
+
 # Drafts ---------------------------------------------------------------------------------------
 
 
@@ -48,7 +64,10 @@ def anchor_resolve(
     sources): what a draft stores of its anchor does not need it, and the prefill reads the
     few parts it uses on its own (research_room.selectors.draft_prefill_concept)."""
     if not with_context and key.startswith("concept:"):
-        resolved = visible_to(resolve_concept(key, with_context=False), user)
+        # register_resolver types what it registers as a one-argument Resolver, which hides
+        # the with_context keyword resolve_concept declares.
+        resolve = cast(_ConceptResolver, resolve_concept)
+        resolved = visible_to(resolve(key, with_context=False), user)
     else:
         resolved = object_resolve_for(key, user)
     if resolved is None:
@@ -71,7 +90,7 @@ def _validate_list(name: str, items: Any, errors: dict[str, list[str]]) -> None:
             )
 
 
-def draft_fields_validate(values: dict[str, Any]) -> None:
+def draft_fields_validate(values: Mapping[str, Any]) -> None:
     """The documented caps, checked in the service so every door enforces them."""
     errors: dict[str, list[str]] = {}
     caps = {"question": QUESTION_MAX, "note": NOTE_MAX, "next_action": NEXT_ACTION_MAX}
@@ -120,7 +139,7 @@ def anchor_revision(resolved: ResolvedObject) -> str:
 @transaction.atomic
 def draft_create(
     *,
-    owner: AbstractBaseUser,
+    owner: User,
     anchor: str,
     question: str | None = None,
     note: str = "",
@@ -210,7 +229,7 @@ class ImportReport:
 
 
 @transaction.atomic
-def draft_import(*, owner: AbstractBaseUser, annotations: list[ParsedAnnotation]) -> ImportReport:
+def draft_import(*, owner: User, annotations: list[ParsedAnnotation]) -> ImportReport:
     """Upsert drafts from parsed annotations: all of them, or (on any error) none.
 
     Raises AnnotationFileError naming the item (or line) and field of every problem.
@@ -248,9 +267,9 @@ def draft_import(*, owner: AbstractBaseUser, annotations: list[ParsedAnnotation]
     }
 
     report = ImportReport()
-    pending = []
+    pending: list[tuple[ParsedAnnotation, DraftTexts, ResearchDraft | None]] = []
     for annotation in annotations:
-        values = {
+        values: DraftTexts = {
             "question": annotation.question,
             "note": annotation.note,
             "next_action": annotation.next_action,
@@ -263,7 +282,8 @@ def draft_import(*, owner: AbstractBaseUser, annotations: list[ParsedAnnotation]
         except ValidationError as exc:
             errors.setdefault(annotation.location, {}).update(exc.message_dict)
             continue
-        draft = own.get(uuids.get(annotation.id)) or earlier.get(annotation.id)
+        draft_uuid = uuids.get(annotation.id)
+        draft = (own.get(draft_uuid) if draft_uuid else None) or earlier.get(annotation.id)
         pending.append((annotation, values, draft))
     if errors:
         raise AnnotationFileError(errors)
@@ -304,7 +324,7 @@ def practice_concept_resolve(*, concept_key: str, user) -> ResolvedObject | None
     return resolved if resolved is not None and resolved.kind == "concept" else None
 
 
-def _progress(*, owner: AbstractBaseUser, concept_key: str) -> PracticeProgress:
+def _progress(*, owner: User, concept_key: str) -> PracticeProgress:
     progress, _ = PracticeProgress.objects.select_for_update().get_or_create(
         owner=owner, concept_key=concept_key
     )
@@ -332,7 +352,7 @@ def practice_demo_state_resolve(
 @transaction.atomic
 def practice_prediction_commit(
     *,
-    owner: AbstractBaseUser,
+    owner: User,
     concept: ResolvedObject,
     demo_state: ResolvedObject | None,
     text: str,
@@ -381,7 +401,7 @@ def practice_prediction_commit(
 
 @transaction.atomic
 def practice_hint_reveal(
-    *, owner: AbstractBaseUser, concept: ResolvedObject, number: int
+    *, owner: User, concept: ResolvedObject, number: int
 ) -> tuple[PracticeHint, PracticeProgress]:
     """Reveal hint `number`: hints come in order, and revealing one again changes nothing."""
     if not 1 <= number <= HINT_COUNT:
@@ -407,7 +427,7 @@ def practice_hint_reveal(
 
 @transaction.atomic
 def practice_readiness_set(
-    *, owner: AbstractBaseUser, concept: ResolvedObject, checks: dict[str, bool]
+    *, owner: User, concept: ResolvedObject, checks: dict[str, bool]
 ) -> PracticeProgress:
     names = {name for name, _ in PracticeProgress.CHECKS}
     unknown = set(checks) - names
@@ -428,7 +448,7 @@ class Outcome:
 
 
 def practice_outcome_reveal(
-    *, owner: AbstractBaseUser, prediction: PracticePrediction, demo_state: ResolvedObject
+    *, owner: User, prediction: PracticePrediction, demo_state: ResolvedObject
 ) -> Outcome:
     """Run (or reuse) the demo for the prediction's state; record when its result was shown."""
     from demos.services import demo_run_request  # the demos app owns runs; imported on use
