@@ -224,11 +224,11 @@ def demo_run_enqueue(*, run_id: uuid.UUID | str, queue: str = CHEAP_QUEUE) -> bo
     """Hand the run to the broker, on the queue its cost estimate chose. A broker that is down
     is logged, never raised: the run stays queued and ``demo_run_sweep`` sends it again."""
     # By name: the task module imports these services, and is registered by DemosConfig.ready.
-    run = current_app.signature(DEMO_RUN_TASK, args=[str(run_id)], queue=queue)
-    app = run.app
+    task = current_app.tasks[DEMO_RUN_TASK]
+    app = task.app
     try:
         if app.conf.task_always_eager:
-            run.apply_async()
+            task.apply_async(args=[str(run_id)], queue=queue)
             return True
         with app.pool.acquire(block=True, timeout=ENQUEUE_TIMEOUT) as connection:
             # Left to itself kombu retries an unreachable broker for seconds inside the
@@ -236,7 +236,7 @@ def demo_run_enqueue(*, run_id: uuid.UUID | str, queue: str = CHEAP_QUEUE) -> bo
             connection.ensure_connection(
                 max_retries=1, interval_start=0, interval_step=0, timeout=ENQUEUE_TIMEOUT
             )
-            run.apply_async(retry=False, connection=connection)
+            task.apply_async(args=[str(run_id)], queue=queue, retry=False, connection=connection)
     except Exception:  # kombu and redis-py raise several families for "unreachable"
         logger.warning(
             "Could not send demo run %s to the broker; it stays queued for the sweep.",
