@@ -7,7 +7,7 @@ owns; ``object_resolve`` dispatches on the kind and answers None for anything un
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 MAX_KEY_LENGTH = 300
 
@@ -42,10 +42,13 @@ class ResolvedObject:
 
 Resolver = Callable[[str], ResolvedObject | None]
 _RESOLVERS: dict[str, Resolver] = {}
+R = TypeVar("R", bound=Resolver)
 
 
-def register_resolver(*kinds: str) -> Callable[[Resolver], Resolver]:
-    def decorator(resolver: Resolver) -> Resolver:
+def register_resolver(*kinds: str) -> Callable[[R], R]:
+    """Register a resolver for ``kinds``; it keeps its own signature (keywords included)."""
+
+    def decorator(resolver: R) -> R:
         for kind in kinds:
             _RESOLVERS[kind] = resolver
         return resolver

@@ -2,7 +2,7 @@
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Protocol, TypedDict, cast
+from typing import Any, TypedDict
 
 from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
@@ -48,10 +48,6 @@ class DraftTexts(TypedDict):
     status: str
 
 
-class _ConceptResolver(Protocol):
-    def __call__(self, key: str, *, with_context: bool = ...) -> ResolvedObject | None: ...
-
-
 # Drafts ---------------------------------------------------------------------------------------
 
 
@@ -64,10 +60,7 @@ def anchor_resolve(
     sources): what a draft stores of its anchor does not need it, and the prefill reads the
     few parts it uses on its own (research_room.selectors.draft_prefill_concept)."""
     if not with_context and key.startswith("concept:"):
-        # register_resolver types what it registers as a one-argument Resolver, which hides
-        # the with_context keyword resolve_concept declares.
-        resolve = cast(_ConceptResolver, resolve_concept)
-        resolved = visible_to(resolve(key, with_context=False), user)
+        resolved = visible_to(resolve_concept(key, with_context=False), user)
     else:
         resolved = object_resolve_for(key, user)
     if resolved is None:
