@@ -16,8 +16,11 @@ import re
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from functools import cache
 from typing import Any
 from urllib.parse import quote, unquote, urlsplit
+
+from django.urls import reverse
 
 from learning_platform.objects import split_key
 from learning_platform.parsers import JsonContentError, json_loads_checked
@@ -33,9 +36,19 @@ from .models import (
 )
 
 ANNO_CONTEXT = "http://www.w3.org/ns/anno.jsonld"
-OBJECTS_PATH = "/api/v1/objects/"
-DRAFTS_PATH = "/api/v1/research-room/drafts/"
 ID_MAX = 500
+
+
+@cache
+def _objects_path() -> str:
+    """The object resolver's path up to the key: ``/api/v1/objects/``."""
+    return reverse("object-resolve", kwargs={"key": "-"}).removesuffix("-")
+
+
+@cache
+def _drafts_path() -> str:
+    return reverse("research-draft-list")
+
 
 LABEL_QUESTION = "question"
 LABEL_NOTE = "note"
@@ -73,7 +86,7 @@ def object_iri(base_url: str, key: str) -> str:
     path, sep, query = key.partition("?")
     return (
         base_url.rstrip("/")
-        + OBJECTS_PATH
+        + _objects_path()
         + quote(path, safe=":/@!$&'()*+,;=-._~")
         + (sep + quote(query, safe="=&:/,;+-._~%") if sep else "")
     )
@@ -85,9 +98,9 @@ def key_from_iri(value: str) -> str | None:
         return None
     parsed = urlsplit(value)
     if parsed.scheme in ("http", "https"):
-        if OBJECTS_PATH not in parsed.path:
+        if _objects_path() not in parsed.path:
             return None
-        key = unquote(parsed.path.split(OBJECTS_PATH, 1)[1])
+        key = unquote(parsed.path.split(_objects_path(), 1)[1])
         return key + (f"?{parsed.query}" if parsed.query else "")
     return value if split_key(value) else None
 
@@ -148,7 +161,7 @@ def annotation_from_draft(
         target["label"] = draft.anchor_title
     annotation: dict[str, Any] = {
         "@context": ANNO_CONTEXT,
-        "id": f"{base}{DRAFTS_PATH}{draft.id}/",
+        "id": f"{base}{_drafts_path()}{draft.id}/",
         "type": "Annotation",
         "motivation": "questioning",
     }
@@ -166,7 +179,7 @@ def annotation_from_draft(
 
 
 def export_url(base_url: str) -> str:
-    return f"{base_url.rstrip('/')}{DRAFTS_PATH}export/"
+    return base_url.rstrip("/") + reverse("research-draft-export")
 
 
 def page_id_of(collection_id: str, number: int = 1) -> str:
@@ -336,7 +349,7 @@ def _parse_target(target: Any, errors: dict[str, list[str]]) -> str:
         if key:
             return key
     errors["target"] = [
-        f"No object key found: expected an IRI ending in {OBJECTS_PATH}<key> or a key such as "
+        f"No object key found: expected an IRI ending in {_objects_path()}<key> or a key such as "
         "concept:alignment/rlhf."
     ]
     return ""

@@ -21,6 +21,7 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.parsers import BaseParser, MultiPartParser
 from rest_framework.permissions import SAFE_METHODS, IsAuthenticated
 from rest_framework.response import Response
+from rest_framework.reverse import reverse
 from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
@@ -40,8 +41,6 @@ from .models import (
     PracticeProgress,
     ResearchDraft,
 )
-
-DEMO_RUN_PATH = "/api/v1/demo-runs/{id}/"
 
 
 class LearnerWriteThrottle(ScopedRateThrottle):
@@ -98,15 +97,17 @@ class DraftOutput(serializers.Serializer):
     updated_at = serializers.DateTimeField()
 
     def get_url(self, draft: ResearchDraft) -> str:
-        return self.context["request"].build_absolute_uri(
-            f"/api/v1/research-room/drafts/{draft.id}/"
-        )
+        return _draft_url(draft, self.context["request"])
 
     def get_anchor_url(self, draft: ResearchDraft) -> str:
         return _absolute_anchor(draft, self.context["request"])
 
 
 _TIME = serializers.DateTimeField()
+
+
+def _draft_url(draft: ResearchDraft, request) -> str:
+    return reverse("research-draft-detail", kwargs={"draft_id": draft.id}, request=request)
 
 
 def _absolute_anchor(draft: ResearchDraft, request) -> str:
@@ -120,7 +121,7 @@ def draft_output(draft: ResearchDraft, request) -> dict:
     and DRF's field machinery costs more than its query (tests pin the two as equal)."""
     return {
         "id": str(draft.id),
-        "url": request.build_absolute_uri(f"/api/v1/research-room/drafts/{draft.id}/"),
+        "url": _draft_url(draft, request),
         "anchor": draft.anchor_key,
         "anchor_kind": draft.anchor_kind,
         "anchor_concept": draft.anchor_concept_key,
@@ -454,7 +455,9 @@ def _concept(request, area: str, slug: str):
 
 
 def _demo_run_url(request, run_id) -> str | None:
-    return request.build_absolute_uri(DEMO_RUN_PATH.format(id=run_id)) if run_id else None
+    return (
+        reverse("demo-run-detail", kwargs={"run_id": run_id}, request=request) if run_id else None
+    )
 
 
 @extend_schema_serializer(component_name="PracticePrediction")
