@@ -11,37 +11,37 @@ from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
+import environ
 from django.core.exceptions import ImproperlyConfigured
 
+# Every setting below is read from the environment through django-environ: booleans are
+# 1, true, yes, y, on or ok (anything else is off), lists are comma-separated, a variable set but
+# empty counts as unset, and a value beginning with "$" names another variable (write a literal
+# leading $ as \$).
+env = environ.Env()
+env.escape_proxy = True
+env.ENVIRON = {name: value for name, value in os.environ.items() if value != ""}
+
 BASE_DIR = Path(__file__).resolve().parent.parent
-VAR_DIR = BASE_DIR / os.environ.get("LP_VAR_DIR", "var")
+VAR_DIR = BASE_DIR / env.str("LP_VAR_DIR", default="var")
 VAR_DIR.mkdir(parents=True, exist_ok=True)
 
 
-def env_bool(name: str, default: bool) -> bool:
-    value = os.environ.get(name)
-    if value is None or value == "":
-        return default
-    return value.strip().lower() in {"1", "true", "yes", "on"}
+DEBUG = env.bool("DEBUG", default=True)
 
-
-def env_list(name: str, default: list[str]) -> list[str]:
-    value = os.environ.get(name)
-    if not value:
-        return default
-    return [item.strip() for item in value.split(",") if item.strip()]
-
-
-DEBUG = env_bool("DEBUG", True)
-
-SECRET_KEY = os.environ.get("SECRET_KEY", "")
+SECRET_KEY = env.str("SECRET_KEY", default="")
 if not SECRET_KEY:
     if not DEBUG:
-        raise ImproperlyConfigured("SECRET_KEY must be set when DEBUG is off.")
+        raise ImproperlyConfigured(
+            "SECRET_KEY must be set when DEBUG is off (a value beginning with $ names another "
+            "variable: write its leading $ as \\$)."
+        )
     SECRET_KEY = "dev-only-insecure-key-never-used-with-debug-off"
 
-ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "testserver", "[::1]"])
-CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
+ALLOWED_HOSTS = env.list(
+    "ALLOWED_HOSTS", cast=str.strip, default=["127.0.0.1", "localhost", "testserver", "[::1]"]
+)
+CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", cast=str.strip, default=[])
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -104,7 +104,7 @@ TEMPLATES = [
 ]
 
 # Database -------------------------------------------------------------------------------------
-DATABASE_URL = os.environ.get("DATABASE_URL", f"sqlite:///{VAR_DIR / 'db.sqlite3'}")
+DATABASE_URL = env.str("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'db.sqlite3'}")
 DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60)}
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
@@ -136,8 +136,8 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # REVIEW_SIGNING_KEY variable (PEM, or base64 of the 32-byte private key) or the PEM file at
 # REVIEW_SIGNING_KEY_FILE. On embedded defaults (DEBUG on, neither set) a key is generated once
 # into var/review-signing-key.pem, readable by its owner only.
-REVIEW_SIGNING_KEY = os.environ.get("REVIEW_SIGNING_KEY", "").strip()
-REVIEW_SIGNING_KEY_FILE = os.environ.get("REVIEW_SIGNING_KEY_FILE", "").strip()
+REVIEW_SIGNING_KEY = env.str("REVIEW_SIGNING_KEY", default="").strip()
+REVIEW_SIGNING_KEY_FILE = env.str("REVIEW_SIGNING_KEY_FILE", default="").strip()
 REVIEW_SIGNING_KEY_GENERATE = False
 if not REVIEW_SIGNING_KEY and not REVIEW_SIGNING_KEY_FILE:
     if not DEBUG:
@@ -148,7 +148,7 @@ if not REVIEW_SIGNING_KEY and not REVIEW_SIGNING_KEY_FILE:
     REVIEW_SIGNING_KEY_GENERATE = True
 # Public keys of retired signing keys (base64 of the 32 raw bytes, as GET
 # /api/v1/claims/signing-keys/ publishes them), comma-separated: what they signed stays verifiable.
-REVIEW_SIGNING_RETIRED_KEYS = env_list("REVIEW_SIGNING_RETIRED_KEYS", [])
+REVIEW_SIGNING_RETIRED_KEYS = env.list("REVIEW_SIGNING_RETIRED_KEYS", cast=str.strip, default=[])
 
 # Auth -----------------------------------------------------------------------------------------
 AUTH_PASSWORD_VALIDATORS = [
@@ -163,23 +163,23 @@ AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
     "django.contrib.auth.backends.ModelBackend",
 ]
-AXES_FAILURE_LIMIT = int(os.environ.get("AXES_FAILURE_LIMIT", 10))
-AXES_COOLOFF_TIME = timedelta(minutes=int(os.environ.get("AXES_COOLOFF_MINUTES", 15)))
+AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=10)
+AXES_COOLOFF_TIME = timedelta(minutes=env.int("AXES_COOLOFF_MINUTES", default=15))
 AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
 AXES_RESET_ON_SUCCESS = True
 AXES_HTTP_RESPONSE_CODE = 429
 AXES_LOCKOUT_CALLABLE = "learning_platform.errors.lockout_response"
 # Behind a reverse proxy every request comes from the proxy's address: name how many proxies
 # add to X-Forwarded-For, or the client lockout would lock everyone out at once.
-TRUSTED_PROXY_COUNT = int(os.environ.get("TRUSTED_PROXY_COUNT", 0))
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
 AXES_CLIENT_IP_CALLABLE = "learning_platform.tokens.client_ip"
 # API tokens (django-rest-knox): stored as digests, expiring, several per user, revocable.
 REST_KNOX = {
-    "TOKEN_TTL": timedelta(hours=int(os.environ.get("API_TOKEN_TTL_HOURS", 12))),
+    "TOKEN_TTL": timedelta(hours=env.int("API_TOKEN_TTL_HOURS", default=12)),
     "AUTH_HEADER_PREFIX": "Token",
     "AUTO_REFRESH": False,
 }
-API_TOKEN_LIMIT_PER_USER = int(os.environ.get("API_TOKEN_LIMIT_PER_USER", 20))
+API_TOKEN_LIMIT_PER_USER = env.int("API_TOKEN_LIMIT_PER_USER", default=20)
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"
@@ -187,7 +187,7 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "static/"
-STATIC_ROOT = Path(os.environ.get("STATIC_ROOT", VAR_DIR / "static"))
+STATIC_ROOT = Path(env.str("STATIC_ROOT", default=str(VAR_DIR / "static")))
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 # With DEBUG off, whitenoise serves what `collectstatic` gathered, under content-hashed names
 # (cached for a year); with DEBUG on, the development server serves the apps' files as they are.
@@ -200,13 +200,13 @@ STORAGES = {
     },
 }
 MEDIA_URL = "media/"
-MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", VAR_DIR / "media"))
+MEDIA_ROOT = Path(env.str("MEDIA_ROOT", default=str(VAR_DIR / "media")))
 
 # Request size caps: refused with 413 before any work (see learning_platform.middleware).
-REQUEST_BODY_MAX_BYTES = int(os.environ.get("REQUEST_BODY_MAX_BYTES", 2 * 1024 * 1024))
+REQUEST_BODY_MAX_BYTES = env.int("REQUEST_BODY_MAX_BYTES", default=2 * 1024 * 1024)
 DATA_UPLOAD_MAX_MEMORY_SIZE = REQUEST_BODY_MAX_BYTES
 FILE_UPLOAD_MAX_MEMORY_SIZE = REQUEST_BODY_MAX_BYTES
-SNAPSHOT_MAX_BYTES = int(os.environ.get("SNAPSHOT_MAX_BYTES", 20 * 1024 * 1024))
+SNAPSHOT_MAX_BYTES = env.int("SNAPSHOT_MAX_BYTES", default=20 * 1024 * 1024)
 # Multipart requests to these paths carry a snapshot file: capped by SNAPSHOT_MAX_BYTES instead.
 SNAPSHOT_UPLOAD_PATHS = [
     r"^/admin/concepts/sourcesnapshot/",
@@ -219,10 +219,10 @@ CSRF_COOKIE_HTTPONLY = False  # the Swagger UI and API clients read it to send X
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 if not DEBUG:
-    SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", True)
-    CSRF_COOKIE_SECURE = env_bool("CSRF_COOKIE_SECURE", True)
-    SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)
-    SECURE_HSTS_SECONDS = int(os.environ.get("SECURE_HSTS_SECONDS", 31536000))
+    SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=True)
+    CSRF_COOKIE_SECURE = env.bool("CSRF_COOKIE_SECURE", default=True)
+    SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=True)
+    SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=31536000)
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = True
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
@@ -252,11 +252,11 @@ REST_FRAMEWORK = {
         "rest_framework.renderers.BrowsableAPIRenderer",
     ],
     "DEFAULT_THROTTLE_RATES": {
-        "learner-writes": os.environ.get("LEARNER_WRITE_RATE", "120/min"),
-        "demo-submissions": os.environ.get("DEMO_SUBMISSION_RATE", "60/min"),
-        "sign-in-client": os.environ.get("SIGN_IN_CLIENT_RATE", "20/min"),
-        "sign-in-account": os.environ.get("SIGN_IN_ACCOUNT_RATE", "10/min"),
-        "claim-verifications": os.environ.get("CLAIM_VERIFICATION_RATE", "30/min"),
+        "learner-writes": env.str("LEARNER_WRITE_RATE", default="120/min"),
+        "demo-submissions": env.str("DEMO_SUBMISSION_RATE", default="60/min"),
+        "sign-in-client": env.str("SIGN_IN_CLIENT_RATE", default="20/min"),
+        "sign-in-account": env.str("SIGN_IN_ACCOUNT_RATE", default="10/min"),
+        "claim-verifications": env.str("CLAIM_VERIFICATION_RATE", default="30/min"),
     },
     "NUM_PROXIES": TRUSTED_PROXY_COUNT or None,
     "STRICT_JSON": True,
@@ -293,37 +293,32 @@ SPECTACULAR_SETTINGS = {
     ],
 }
 
-# With REDIS_URL the cache (and so every throttle counter) is shared by all processes and
-# survives their restarts; without it each process counts on its own.
-REDIS_URL = os.environ.get("REDIS_URL", "")
-if REDIS_URL:
-    CACHES = {
-        "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
-            "LOCATION": REDIS_URL,
-            "KEY_PREFIX": "lp",
-            "OPTIONS": {"socket_connect_timeout": 3, "socket_timeout": 3},
-        }
-    }
-else:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+# The cache, and so every throttle counter and cached answer: CACHE_URL in django-environ's form
+# (redis://host:port/db, locmemcache://, dummycache://), else the Redis at REDIS_URL, else this
+# process's memory. A shared cache survives restarts and counts for every process; a process's
+# own memory counts for it alone.
+REDIS_URL = env.str("REDIS_URL", default="")
+CACHES = {"default": env.cache_url("CACHE_URL", default=REDIS_URL or "locmemcache://")}
+if CACHES["default"]["BACKEND"] == "django.core.cache.backends.redis.RedisCache":
+    CACHES["default"].setdefault("KEY_PREFIX", "lp")
+    CACHES["default"].setdefault("OPTIONS", {"socket_connect_timeout": 3, "socket_timeout": 3})
 
 # Reads keyed by the versions of what they show (learning_platform.caching) keep their rendered
 # bytes this long at most; a write invalidates them at once by changing the version.
-ANSWER_CACHE_SECONDS = int(os.environ.get("ANSWER_CACHE_SECONDS", str(24 * 3600)))
+ANSWER_CACHE_SECONDS = env.int("ANSWER_CACHE_SECONDS", default=24 * 3600)
 
 # Demo runs: a run estimated past this many seconds of computation is refused with 400
 # (demos.costs), and a learner may have this many runs queued or running at once (429 past it).
-DEMO_RUN_MAX_SECONDS = float(os.environ.get("DEMO_RUN_MAX_SECONDS", 15))
-DEMO_RUNS_IN_FLIGHT_MAX = int(os.environ.get("DEMO_RUNS_IN_FLIGHT_MAX", 3))
+DEMO_RUN_MAX_SECONDS = env.float("DEMO_RUN_MAX_SECONDS", default=15.0)
+DEMO_RUNS_IN_FLIGHT_MAX = env.int("DEMO_RUNS_IN_FLIGHT_MAX", default=3)
 # BLAS threads a demo computation may use (demos.services): the process's share of the cores.
-WITNESS_BLAS_THREADS = int(os.environ.get("WITNESS_BLAS_THREADS", 1))
+WITNESS_BLAS_THREADS = env.int("WITNESS_BLAS_THREADS", default=1)
 if WITNESS_BLAS_THREADS < 1:
     raise ImproperlyConfigured("WITNESS_BLAS_THREADS must be a whole number >= 1")
 # A running demo's progress is written to its row at most once per this many seconds, and only
 # once it has grown by this much since the last write: at most 1/step writes per run.
-DEMO_PROGRESS_MIN_SECONDS = float(os.environ.get("DEMO_PROGRESS_MIN_SECONDS", 0.5))
-DEMO_PROGRESS_MIN_STEP = float(os.environ.get("DEMO_PROGRESS_MIN_STEP", 0.05))
+DEMO_PROGRESS_MIN_SECONDS = env.float("DEMO_PROGRESS_MIN_SECONDS", default=0.5)
+DEMO_PROGRESS_MIN_STEP = env.float("DEMO_PROGRESS_MIN_STEP", default=0.05)
 if DEMO_PROGRESS_MIN_SECONDS < 0 or not 0 < DEMO_PROGRESS_MIN_STEP <= 1:
     raise ImproperlyConfigured(
         "DEMO_PROGRESS_MIN_SECONDS must be >= 0 and DEMO_PROGRESS_MIN_STEP in (0, 1]"
@@ -333,20 +328,20 @@ if DEMO_PROGRESS_MIN_SECONDS < 0 or not 0 < DEMO_PROGRESS_MIN_STEP <= 1:
 # with these limits. They stop an editor's mistake, not a hostile author: only editors write
 # witnesses. A verification records at most CODE_WITNESS_STDOUT_CHARS of stdout and the last
 # CODE_WITNESS_STDERR_BYTES of stderr; stdout counts toward the file-size limit.
-CODE_WITNESS_CPU_SECONDS = int(os.environ.get("CODE_WITNESS_CPU_SECONDS", 10))
-CODE_WITNESS_WALL_SECONDS = float(os.environ.get("CODE_WITNESS_WALL_SECONDS", 20))
-CODE_WITNESS_MEMORY_BYTES = int(os.environ.get("CODE_WITNESS_MEMORY_BYTES", 1 << 30))
-CODE_WITNESS_FILE_BYTES = int(os.environ.get("CODE_WITNESS_FILE_BYTES", 4 << 20))
-CODE_WITNESS_STDOUT_CHARS = int(os.environ.get("CODE_WITNESS_STDOUT_CHARS", 64_000))
-CODE_WITNESS_STDERR_BYTES = int(os.environ.get("CODE_WITNESS_STDERR_BYTES", 4_000))
+CODE_WITNESS_CPU_SECONDS = env.int("CODE_WITNESS_CPU_SECONDS", default=10)
+CODE_WITNESS_WALL_SECONDS = env.float("CODE_WITNESS_WALL_SECONDS", default=20.0)
+CODE_WITNESS_MEMORY_BYTES = env.int("CODE_WITNESS_MEMORY_BYTES", default=1 << 30)
+CODE_WITNESS_FILE_BYTES = env.int("CODE_WITNESS_FILE_BYTES", default=4 << 20)
+CODE_WITNESS_STDOUT_CHARS = env.int("CODE_WITNESS_STDOUT_CHARS", default=64_000)
+CODE_WITNESS_STDERR_BYTES = env.int("CODE_WITNESS_STDERR_BYTES", default=4_000)
 
 # The research room's grounded handoff opens "I am working in <SITE_NAME>'s <RESEARCH_ROOM_NAME>."
 # and names the anchor by ANCHOR_ID_TEMPLATE, filled from its object key: {kind}, {path} (the
 # key after "kind:"), {area}, {slug} and {anchor}. "{kind}/concept-notebook/{path}" gives the
 # ids the seed page shows (concept/concept-notebook/alignment/rlhf).
-SITE_NAME = os.environ.get("SITE_NAME", "the learning platform")
-RESEARCH_ROOM_NAME = os.environ.get("RESEARCH_ROOM_NAME", "research room")
-ANCHOR_ID_TEMPLATE = os.environ.get("ANCHOR_ID_TEMPLATE", "{kind}/{path}")
+SITE_NAME = env.str("SITE_NAME", default="the learning platform")
+RESEARCH_ROOM_NAME = env.str("RESEARCH_ROOM_NAME", default="research room")
+ANCHOR_ID_TEMPLATE = env.str("ANCHOR_ID_TEMPLATE", default="{kind}/{path}")
 try:
     ANCHOR_ID_TEMPLATE.format(kind="", path="", area="", slug="", anchor="")
 except (KeyError, IndexError, ValueError) as exc:
@@ -359,7 +354,7 @@ except (KeyError, IndexError, ValueError) as exc:
 # The embedded broker is kombu's SQLAlchemy transport on a SQLite file of its own (see
 # learning_platform/broker.py and the README's Reliability section for why not the filesystem).
 BROKER_DB = VAR_DIR / "broker.sqlite3"
-CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", f"sqlite:///{BROKER_DB}")
+CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default=f"sqlite:///{BROKER_DB}")
 CELERY_BROKER_IS_EMBEDDED = CELERY_BROKER_URL.startswith("sqlite:")
 CELERY_BROKER_IS_FILESYSTEM = CELERY_BROKER_URL.startswith("filesystem://")
 EMBEDDED_TRANSPORT = "learning_platform.broker:Transport"
@@ -367,7 +362,7 @@ CELERY_BROKER_TRANSPORT = EMBEDDED_TRANSPORT if CELERY_BROKER_IS_EMBEDDED else N
 if CELERY_BROKER_IS_EMBEDDED:
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         # Short polling so a small demo answers in well under a second.
-        "polling_interval": float(os.environ.get("CELERY_POLLING_INTERVAL", 0.05)),
+        "polling_interval": env.float("CELERY_POLLING_INTERVAL", default=0.05),
         # Seconds a writer waits for SQLite's lock before the publish fails.
         "connect_args": {"timeout": 20},
     }
@@ -381,17 +376,17 @@ elif CELERY_BROKER_IS_FILESYSTEM:
         "processed_folder": str(BROKER_DIR / "processed"),
         "control_folder": str(BROKER_DIR / "control"),
         "store_processed": False,
-        "polling_interval": float(os.environ.get("CELERY_POLLING_INTERVAL", 0.05)),
+        "polling_interval": env.float("CELERY_POLLING_INTERVAL", default=0.05),
     }
 else:
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         # An unacknowledged message goes back to the queue after this many seconds.
-        "visibility_timeout": int(os.environ.get("CELERY_VISIBILITY_TIMEOUT", 3600)),
+        "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=3600),
         "socket_connect_timeout": 3,
         "socket_timeout": 10,
     }
 if CELERY_BROKER_IS_EMBEDDED or CELERY_BROKER_IS_FILESYSTEM:
-    CELERY_RESULT_BACKEND = os.environ.get(
+    CELERY_RESULT_BACKEND = env.str(
         "CELERY_RESULT_BACKEND", f"file://{(VAR_DIR / 'celery-results').as_posix()}"
     )
     (VAR_DIR / "celery-results").mkdir(parents=True, exist_ok=True)
@@ -399,7 +394,7 @@ if CELERY_BROKER_IS_EMBEDDED or CELERY_BROKER_IS_FILESYSTEM:
     # cannot deliver between processes; without them each poll reads the task queues only.
     CELERY_WORKER_ENABLE_REMOTE_CONTROL = False
 else:
-    CELERY_RESULT_BACKEND = os.environ.get("CELERY_RESULT_BACKEND", CELERY_BROKER_URL)
+    CELERY_RESULT_BACKEND = env.str("CELERY_RESULT_BACKEND", default=CELERY_BROKER_URL)
     CELERY_RESULT_BACKEND_TRANSPORT_OPTIONS = {"socket_connect_timeout": 3}
 # Demo runs go to the queue their estimated cost picks (demos.costs); a worker started without
 # -Q consumes all three, taking from each in turn.
@@ -415,14 +410,14 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 # Seconds a pool waits after a child process dies before failing its task (Celery's default).
-CELERY_WORKER_LOST_WAIT = float(os.environ.get("CELERY_WORKER_LOST_WAIT", 10))
-CELERY_TASK_SOFT_TIME_LIMIT = int(os.environ.get("CELERY_TASK_SOFT_TIME_LIMIT", 60))
-CELERY_TASK_TIME_LIMIT = int(os.environ.get("CELERY_TASK_TIME_LIMIT", 90))
+CELERY_WORKER_LOST_WAIT = env.float("CELERY_WORKER_LOST_WAIT", default=10.0)
+CELERY_TASK_SOFT_TIME_LIMIT = env.int("CELERY_TASK_SOFT_TIME_LIMIT", default=60)
+CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=90)
 CELERY_TASK_SERIALIZER = "json"
 CELERY_RESULT_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_RESULT_EXPIRES = 3600
-CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
+CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 CELERY_BEAT_SCHEDULE = {
     # Runs left queued by a broker outage are sent again (see demos.tasks).
@@ -433,5 +428,5 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
+    "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
 }

@@ -67,3 +67,36 @@ def test_a_demo_progress_step_outside_0_to_1_refuses_to_start():
     result = _manage("check", DEMO_PROGRESS_MIN_STEP="0")
     assert result.returncode != 0
     assert "DEMO_PROGRESS_MIN_STEP in (0, 1]" in result.stderr
+
+
+def _settings_value(expression: str, **env: str) -> str:
+    result = _manage("shell", "-c", f"from django.conf import settings; print({expression})", **env)
+    assert result.returncode == 0, result.stderr
+    return result.stdout.strip().splitlines()[-1]
+
+
+def test_the_cache_is_read_from_cache_url_before_redis_url():
+    """CACHE_URL names the cache on its own; without it REDIS_URL's Redis is the cache, with the
+    project's key prefix and short socket timeouts; without either, the process's memory."""
+    env = {"CACHE_URL": "", "REDIS_URL": ""}
+    assert _settings_value("settings.CACHES['default']['BACKEND']", **env).endswith("LocMemCache")
+    redis = _settings_value(
+        "settings.CACHES['default']", **{**env, "REDIS_URL": "redis://127.0.0.1:6399/3"}
+    )
+    assert "RedisCache" in redis and "redis://127.0.0.1:6399/3" in redis
+    assert "'KEY_PREFIX': 'lp'" in redis and "'socket_timeout': 3" in redis
+    chosen = _settings_value(
+        "settings.CACHES['default']['BACKEND']",
+        CACHE_URL="dummycache://",
+        REDIS_URL="redis://127.0.0.1:6399/3",
+    )
+    assert chosen == "django.core.cache.backends.dummy.DummyCache"
+
+
+def test_lists_are_comma_separated_and_an_empty_variable_counts_as_unset():
+    """ALLOWED_HOSTS splits on commas with the spaces around each host dropped; a variable set to
+    the empty string keeps its default instead of becoming empty."""
+    hosts = _settings_value("settings.ALLOWED_HOSTS", ALLOWED_HOSTS="a.example, b.example")
+    assert hosts == "['a.example', 'b.example']"
+    assert _settings_value("settings.DEMO_RUN_MAX_SECONDS", DEMO_RUN_MAX_SECONDS="") == "15.0"
+    assert _settings_value("settings.DEBUG", DEBUG="") == "True"
