@@ -1,4 +1,5 @@
 import mimetypes
+from typing import TYPE_CHECKING, Any, TypedDict, cast
 
 from django import forms
 from django.contrib import admin, messages
@@ -47,6 +48,16 @@ from .services import (
     snapshot_store,
 )
 
+if TYPE_CHECKING:
+    from django_stubs_ext import WithAnnotations
+
+
+class SectionCounts(TypedDict):
+    """What ConceptAdmin.get_queryset annotates each concept with."""
+
+    sections_total: int
+    sections_ready: int
+
 
 class SectionInline(CollapsedInline, admin.StackedInline):
     model = Section
@@ -74,7 +85,8 @@ class ConceptObjectInline(CollapsedInline, admin.StackedInline):
     def get_formset(self, request, obj=None, **kwargs):
         formset = super().get_formset(request, obj, **kwargs)
         if "section" in formset.form.base_fields:
-            field = formset.form.base_fields["section"]
+            # A ForeignKey's form field.
+            field = cast(forms.ModelChoiceField, formset.form.base_fields["section"])
             field.queryset = (
                 Section.objects.filter(concept=obj) if obj is not None else Section.objects.none()
             )
@@ -92,7 +104,7 @@ class PrerequisiteFormSet(BaseInlineFormSet):
         kept = []
         for form in self.forms:
             data = getattr(form, "cleaned_data", None)
-            if not data or (self.can_delete and self._should_delete_form(form)):
+            if not data or (self.can_delete and self._should_delete_form(form)):  # type: ignore[attr-defined]  # BaseFormSet's own deletion test, absent from django-stubs
                 continue
             if data.get("prerequisite") is not None:
                 kept.append((form, data["prerequisite"]))
@@ -121,7 +133,7 @@ class PrerequisiteInline(CollapsedInline, admin.TabularInline):
     verbose_name_plural = "prerequisites (before), with the carry-in and carry-out notes"
 
 
-URL_FIELDS = {models.URLField: {"assume_scheme": "https"}}
+URL_FIELDS: dict[type[models.Field], dict[str, Any]] = {models.URLField: {"assume_scheme": "https"}}
 
 
 class RelatedLinkInline(CollapsedInline, admin.TabularInline):
@@ -217,7 +229,7 @@ class ConceptAdmin(admin.ModelAdmin):
         return concept.path
 
     @admin.display(description="sections")
-    def readiness_display(self, concept: Concept) -> str:
+    def readiness_display(self, concept: "WithAnnotations[Concept, SectionCounts]") -> str:
         return readiness_label(concept.sections_ready, concept.sections_total)
 
     @admin.display(description="object key")
@@ -503,7 +515,7 @@ class SnapshotUploadForm(forms.ModelForm):
         if upload is not None:
             try:
                 snapshot_check_size(upload.size)
-            except Exception as exc:  # the service's ValidationError, shown on the field
+            except ValidationError as exc:  # the service refuses the size: shown on the field
                 raise forms.ValidationError(exc.message_dict["file"]) from exc
         return upload
 
@@ -526,7 +538,8 @@ class SourceSnapshotAdmin(admin.ModelAdmin):
         return [*self.readonly_only, "created_at"] if obj is not None else []
 
     def get_changeform_initial_data(self, request):
-        initial = super().get_changeform_initial_data(request)
+        # The form's initial data takes any field value, not only the query string's text.
+        initial = cast(dict[str, Any], super().get_changeform_initial_data(request))
         initial.setdefault("retrieved_on", timezone.localdate())
         return initial
 

@@ -27,7 +27,8 @@ OBJECT_FIELDS = ("kind", "anchor", "title", "body", "language", "params")
 def _formsets(model_admin, request, concept) -> dict[type, Any]:
     """The change form's section and object formsets, bound to the POST when there is one,
     with the prefixes the change form gives them."""
-    found, prefixes = {}, {}
+    found: dict[type, Any] = {}
+    prefixes: dict[str, int] = {}
     for formset_class, inline in model_admin.get_formsets_with_inlines(request, concept):
         prefix = formset_class.get_default_prefix()
         prefixes[prefix] = prefixes.get(prefix, 0) + 1

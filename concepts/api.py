@@ -162,7 +162,7 @@ class SourceOutput(serializers.Serializer):
     key = serializers.CharField()
     object_key = serializers.CharField()
     kind = serializers.CharField()
-    label = serializers.CharField()
+    label = serializers.CharField()  # type: ignore[assignment]  # DRF's metaclass pops declared fields: no Field.label clash
     title = serializers.CharField()
     authors = serializers.ListField(child=serializers.CharField())
     short_authors = serializers.CharField()
@@ -195,7 +195,9 @@ class RenderedObjectOutput(serializers.Serializer):
     html = serializers.CharField(
         help_text="Sanitized HTML: Markdown rendered, LaTeX as MathML, code in <pre><code>."
     )
-    errors = RenderErrorOutput(many=True, help_text="Each equation shown as an error instead.")
+    errors = RenderErrorOutput(  # type: ignore[assignment]  # a declared field, popped by the metaclass
+        many=True, help_text="Each equation shown as an error instead."
+    )
 
 
 @extend_schema_serializer(component_name="RenderedSection")
@@ -285,7 +287,7 @@ class ConceptDetailApi(APIView):
         class Readiness(serializers.Serializer):
             ready = serializers.IntegerField()
             total = serializers.IntegerField()
-            label = serializers.CharField()
+            label = serializers.CharField()  # type: ignore[assignment]  # DRF's metaclass pops declared fields: no Field.label clash
 
         @extend_schema_serializer(component_name="ConceptSection")
         class SectionOutput(serializers.Serializer):
@@ -384,7 +386,7 @@ class ConceptDetailApi(APIView):
         @extend_schema_serializer(component_name="ConceptSourcesSummary")
         class SourcesSummary(serializers.Serializer):
             count = serializers.IntegerField()
-            label = serializers.CharField()
+            label = serializers.CharField()  # type: ignore[assignment]  # DRF's metaclass pops declared fields: no Field.label clash
             snapshot_state = serializers.CharField()
 
         @extend_schema_serializer(component_name="ConceptDemo")
@@ -635,6 +637,7 @@ class SourceListApi(ListAPIView):
     @extend_schema(summary="The source registry, with the state of each local snapshot")
     def get(self, request, *args, **kwargs):
         page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
+        assert page is not None  # the project's Pagination always has a page size
         snapshots = snapshots_latest(source_ids=[source.pk for source in page])
         rows = [source_data(source, snapshots.get(source.pk), request) for source in page]
         return self.get_paginated_response(SourceOutput(rows, many=True).data)
@@ -821,6 +824,7 @@ class SourceSnapshotApi(APIView):
                 f"No source has the key {key!r}." if source is None else f"{key} has no snapshot."
             )
             return JsonResponse({"detail": detail}, status=404)
+        assert source is not None  # a snapshot was found, so its source was
         target = reverse(
             "source-snapshot-by-hash", kwargs={"key": source.key, "sha256": snapshot.sha256}
         )
@@ -857,6 +861,7 @@ class SourceSnapshotByHashApi(APIView):
             response = HttpResponse(status=304)
             response["ETag"] = f'"{snapshot.sha256}"'
             return response
+        assert source is not None  # a snapshot was found, so its source was
         return snapshot_response(source, snapshot)
 
 
@@ -919,9 +924,7 @@ class ConceptRevisionListApi(ListAPIView):
         return revision_list(concept=self.concept)
 
     def get_serializer_context(self):
-        context = super().get_serializer_context()
-        context["concept"] = getattr(self, "concept", None)
-        return context
+        return {**super().get_serializer_context(), "concept": getattr(self, "concept", None)}
 
     @extend_schema(summary="A concept's revisions, newest first")
     def get(self, request, *args, **kwargs):

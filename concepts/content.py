@@ -19,7 +19,7 @@ import logging
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import yaml
 from django.conf import settings
@@ -27,6 +27,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Model, ProtectedError, RestrictedError
 from rest_framework import serializers
+from rest_framework.settings import api_settings
 
 from learning_platform.content import ContentError, LoadReport, text_check
 from learning_platform.text import CanonicalField, canonical_text
@@ -159,7 +160,7 @@ class _RelatedEntry(_Strict):
 
 
 class _SourceLinkEntry(_Strict):
-    source = serializers.SlugField(max_length=120)
+    source = serializers.SlugField(max_length=120)  # type: ignore[assignment]  # DRF's metaclass pops declared fields: no Field.source clash
     grounds = _text(2000)
 
 
@@ -291,7 +292,7 @@ def _first_error(errors: Any, prefix: str = "") -> tuple[str, str]:
         for name, value in errors.items():
             if isinstance(name, int):
                 where = f"{prefix}[{name}]"
-            elif name in ("non_field_errors", serializers.api_settings.NON_FIELD_ERRORS_KEY):
+            elif name in ("non_field_errors", api_settings.NON_FIELD_ERRORS_KEY):
                 where = prefix
             else:
                 where = f"{prefix}.{name}" if prefix else str(name)
@@ -591,15 +592,18 @@ def _assign(instance: Model, values: dict[str, Any]) -> list[str]:
     return changed
 
 
+_M = TypeVar("_M", bound=Model)
+
+
 def _upsert(
     *,
     report: LoadReport,
     path: Path,
-    instance: Model,
+    instance: _M,
     values: dict[str, Any],
     key: str,
     prefix: str = "",
-) -> Model:
+) -> _M:
     """Create ``instance`` or save exactly the fields that differ, and say which it was."""
     created = instance.pk is None
     changed = _assign(instance, values)
@@ -622,7 +626,10 @@ def _delete(*, report: LoadReport, path: Path, instance: Model, key: str) -> Non
     try:
         instance.delete()
     except (ProtectedError, RestrictedError) as exc:
-        users = sorted({str(obj) for obj in exc.protected_objects if obj is not None})[:3]
+        referrers = (
+            exc.protected_objects if isinstance(exc, ProtectedError) else exc.restricted_objects
+        )
+        users = sorted({str(obj) for obj in referrers if obj is not None})[:3]
         raise ContentError(
             path,
             key,
@@ -692,31 +699,33 @@ def concepts_load(root: Path, report: LoadReport, units: set[str] | None = None)
 
     # Sources and their snapshots.
     existing_sources = {s.key: s for s in Source.objects.filter(key__in=source_keys)}
-    for doc in sources:
-        source = existing_sources.get(doc.key) or Source(key=doc.key)
+    for source_doc in sources:
+        source = existing_sources.get(source_doc.key) or Source(key=source_doc.key)
         _upsert(
             report=report,
-            path=doc.path,
+            path=source_doc.path,
             instance=source,
-            values=doc.fields,
-            key=f"source:{doc.key}",
+            values=source_doc.fields,
+            key=f"source:{source_doc.key}",
         )
-        if doc.snapshot:
+        if source_doc.snapshot:
             try:
                 _, state = snapshot_store(
                     source=source,
-                    content=doc.snapshot_bytes,
-                    media_type=doc.snapshot["media_type"],
-                    retrieved_on=doc.snapshot["retrieved_on"],
-                    expected_sha256=doc.snapshot["sha256"],
+                    content=source_doc.snapshot_bytes,
+                    media_type=source_doc.snapshot["media_type"],
+                    retrieved_on=source_doc.snapshot["retrieved_on"],
+                    expected_sha256=source_doc.snapshot["sha256"],
                 )
             except ValidationError as exc:
                 name, messages = next(iter(exc.message_dict.items()))
-                raise ContentError(doc.path, f"snapshot.{name}", "; ".join(messages)) from exc
+                raise ContentError(
+                    source_doc.path, f"snapshot.{name}", "; ".join(messages)
+                ) from exc
             if state == "created":
-                report.created.append(f"snapshot:{doc.key}")
+                report.created.append(f"snapshot:{source_doc.key}")
             elif state == "updated":
-                report.updated.append(f"snapshot:{doc.key}")
+                report.updated.append(f"snapshot:{source_doc.key}")
             else:
                 report.unchanged += 1
     linked = {link["source"] for doc in concepts for link in doc.sources}
@@ -851,8 +860,16 @@ def _load_source_links(
         )
 
 
+def _target_path(link: RelatedLink) -> str:
+    """The path of the concept a related link points to; "" for a link to a url."""
+    if not link.target_id:
+        return ""
+    assert link.target is not None  # a set target_id is a row (a missing one raises DoesNotExist)
+    return link.target.path
+
+
 def _related_identity(link: RelatedLink) -> str:
-    return link.target.path if link.target_id else link.url
+    return _target_path(link) if link.target_id else link.url
 
 
 def _load_related(
@@ -917,11 +934,11 @@ def _load_edges(
                 del current[doc.concept_path][target]
     for doc in docs:
         for index, entry in enumerate(doc.prerequisites):
-            edge = current[doc.concept_path].get(entry["concept"])
-            if edge is None:
+            kept = current[doc.concept_path].get(entry["concept"])
+            if kept is None:
                 continue
             changed = prerequisite_update(
-                edge=edge,
+                edge=kept,
                 carry_in=entry["carry_in"],
                 carry_out=entry["carry_out"],
                 order=index,
@@ -1032,7 +1049,7 @@ def concept_file_data(concept: Concept) -> dict[str, Any]:
         data["related"] = [
             _omit_empty(
                 {
-                    "concept": link.target.path if link.target_id else "",
+                    "concept": _target_path(link),
                     "url": link.url,
                     "title": link.title,
                     "note": link.note,
@@ -1101,10 +1118,10 @@ def concepts_files(
     from .selectors import snapshots_latest
 
     units: dict[str, dict[str, bytes]] = {}
-    sources = Source.objects.order_by("key")
+    query = Source.objects.order_by("key")
     if source_keys is not None:
-        sources = sources.filter(key__in=source_keys)
-    sources = list(sources)
+        query = query.filter(key__in=source_keys)
+    sources = list(query)
     latest = snapshots_latest(source_ids=[source.pk for source in sources])
     for source in sources:
         files: dict[str, bytes] = {}

@@ -15,6 +15,7 @@ shows it, every claim that cites it and every draft anchored to it sees the chan
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 EMBED_KINDS = ("equation", "code", "demo", "misconception")
 EMBED_LINE = re.compile(
@@ -118,15 +119,19 @@ def embed_problems(
     return sorted(problems, key=lambda problem: (problem.line, problem.key))
 
 
+def _value(row: Any, name: str) -> Any:
+    """A ConceptObject's attribute, or a dict's entry (None when it has none)."""
+    return row.get(name) if isinstance(row, Mapping) else getattr(row, name)
+
+
 def embedded_objects(rows: Iterable) -> dict[tuple[str, str], EmbeddedObject]:
     """Index ConceptObject rows (or dicts with the same names) by (kind, anchor)."""
-    index = {}
+    index: dict[tuple[str, str], EmbeddedObject] = {}
     for row in rows:
-        get = row.get if isinstance(row, Mapping) else lambda name, row=row: getattr(row, name)
-        index[(get("kind"), get("anchor"))] = EmbeddedObject(
-            kind=get("kind"),
-            anchor=get("anchor"),
-            body=get("body") or "",
-            language=get("language") or "",
+        index[(_value(row, "kind"), _value(row, "anchor"))] = EmbeddedObject(
+            kind=_value(row, "kind"),
+            anchor=_value(row, "anchor"),
+            body=_value(row, "body") or "",
+            language=_value(row, "language") or "",
         )
     return index

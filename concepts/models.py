@@ -1,5 +1,6 @@
 import hashlib
 import json
+from typing import Any
 
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
@@ -474,6 +475,10 @@ class ConceptRevision(models.Model):
     door = models.CharField(max_length=20, choices=Door.choices)
     reason = models.CharField(max_length=300, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
+
+    # Not stored: the revision detail API sets these on the instance it serializes.
+    revision_content: dict[str, Any]
+    revision_sections: list[dict[str, Any]]
 
     class Meta:
         ordering = ["concept", "-number"]

@@ -20,7 +20,7 @@ from collections.abc import Iterable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
 from functools import partial
-from typing import Any
+from typing import Any, cast
 
 from django.db import transaction
 from django.db.models.signals import post_delete, post_save
@@ -134,11 +134,11 @@ def concept_touched(concept_ids: Iterable[int | None]) -> None:
 
 def concept_content(concept: Concept) -> dict[str, Any]:
     """The page's canonical content as plain JSON data, in a fixed number of queries."""
-    sections = list(
-        Section.objects.filter(concept=concept).values(
-            "id", "kind", "order", "title", "summary", "prompt", "section_prompt", "body", "ready"
-        )
+    rows = Section.objects.filter(concept=concept).values(
+        "id", "kind", "order", "title", "summary", "prompt", "section_prompt", "body", "ready"
     )
+    # Plain dicts, not the stubs' TypedDict rows: the id is popped from each one below.
+    sections = cast(list[dict[str, Any]], list(rows))
     kinds = {row.pop("id"): row["kind"] for row in sections}
     objects = ConceptObject.objects.filter(concept=concept).values(
         "kind",

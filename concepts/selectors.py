@@ -554,14 +554,15 @@ def source_csl(source: Source) -> dict[str, Any]:
     Zotero writes it; a paper that appeared at a venue is cited from that venue, and its arXiv
     id stays in its DOI (10.48550/arXiv.<id>) and URL rather than in ``number``, which styles
     print as an article number."""
-    csl_type = {
+    csl_types: dict[str, str] = {
         Source.Kind.PAPER: "paper-conference",
         Source.Kind.ARTICLE: "article-journal",
         Source.Kind.BOOK: "book",
         Source.Kind.WEB: "webpage",
         Source.Kind.CODE: "software",
         Source.Kind.DATASET: "dataset",
-    }.get(source.kind, "document")
+    }
+    csl_type = csl_types.get(source.kind, "document")
     authors = []
     for name in source.authors:
         family, sep, given = str(name).partition(",")
