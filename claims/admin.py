@@ -6,6 +6,8 @@ as its reviewer (the form has no reviewer field). The review queue (unreviewed a
 longest-waiting first) is a page of the claim admin, read by the same selector as the API.
 """
 
+from typing import cast
+
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
@@ -78,20 +80,24 @@ class ReviewRecordForm(forms.ModelForm):
         label.help_text = "Defaults to your username; you may qualify it, e.g. rita+oracle."
         reviewed_on.help_text = "Defaults to today."
         if claim is not None and claim.pk:
-            self.fields["sources_checked"].choices = [
+            # Both fields are declared above as MultipleChoiceFields.
+            sources = cast(forms.MultipleChoiceField, self.fields["sources_checked"])
+            witnesses = cast(forms.MultipleChoiceField, self.fields["witnesses_checked"])
+            sources.choices = [
                 (
                     link.source.key,
                     f"{link.source.key} ({link.locator})" if link.locator else link.source.key,
                 )
                 for link in claim.claim_sources.select_related("source")
             ]
-            self.fields["witnesses_checked"].choices = [
+            witnesses.choices = [
                 (link.concept_object.key, link.concept_object.key)
                 for link in claim.claim_witnesses.select_related("concept_object__concept")
             ]
 
     def clean(self):
         data = super().clean()
+        assert data is not None  # ModelForm.clean returns the cleaned data
         if self.claim is None or not self.has_changed():
             return data
         try:
@@ -136,7 +142,7 @@ class ReviewRecordInline(admin.StackedInline):
     def get_formset(self, request, obj=None, **kwargs):
         formset = super().get_formset(request, obj, **kwargs)
 
-        class Formset(formset):
+        class Formset(formset):  # type: ignore[valid-type,misc]  # the base is built per request
             def get_form_kwargs(self, index):
                 return {**super().get_form_kwargs(index), "claim": obj, "request": request}
 
@@ -163,7 +169,7 @@ class ReviewHistoryInline(admin.TabularInline):
     can_delete = False
     show_change_link = True
     verbose_name_plural = "review history"
-    fields = [
+    readonly_fields = (
         "sequence",
         "state",
         "verdict",
@@ -172,8 +178,8 @@ class ReviewHistoryInline(admin.TabularInline):
         "reviewed_on",
         "summary",
         "scope",
-    ]
-    readonly_fields = fields
+    )
+    fields = readonly_fields
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("reviewer", "claim")
@@ -347,7 +353,7 @@ class ClaimReviewAdmin(admin.ModelAdmin):
     list_filter = ["verdict", "reviewed_on"]
     search_fields = ["claim__key", "reviewer__username", "reviewer_label", "summary"]
     list_select_related = ["claim", "reviewer"]
-    readonly_fields = [
+    readonly_fields = (
         "claim",
         "sequence",
         "state",
@@ -369,7 +375,7 @@ class ClaimReviewAdmin(admin.ModelAdmin):
         "log_head",
         "signing_key_id",
         "signature",
-    ]
+    )
     fields = readonly_fields
 
     @admin.display(description="state")
@@ -391,7 +397,7 @@ class ClaimVerificationAdmin(admin.ModelAdmin):
     list_display = ["claim", "outcome", "invariant", "verified_at", "verified_by"]
     list_filter = ["outcome"]
     list_select_related = ["claim", "verified_by"]
-    readonly_fields = [
+    readonly_fields = (
         "claim",
         "outcome",
         "invariant",
@@ -403,7 +409,7 @@ class ClaimVerificationAdmin(admin.ModelAdmin):
         "verified_by",
         "signing_key_id",
         "signature",
-    ]
+    )
     fields = readonly_fields
 
     def has_add_permission(self, request):

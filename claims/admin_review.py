@@ -7,13 +7,14 @@ showed, so a claim changed meanwhile is refused, not certified) and goes on to t
 in the queue, with the same filters.
 """
 
+from typing import Any, Protocol
 from urllib.parse import urlencode
 
 from django import forms
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.http import Http404, HttpResponseRedirect
+from django.http import Http404, HttpRequest, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
 
@@ -48,11 +49,23 @@ EXCLUDES_HELP = (
 )
 
 
-def review_form_class(base: type[forms.ModelForm]) -> type[forms.ModelForm]:
+class ReviewFormClass(Protocol):
+    """A review form class: a ModelForm's arguments, with the claim reviewed and the request."""
+
+    def __call__(
+        self,
+        *args: Any,
+        claim: Claim | None = ...,
+        request: HttpRequest | None = ...,
+        **kwargs: Any,
+    ) -> forms.ModelForm: ...
+
+
+def review_form_class(base: type[forms.ModelForm]) -> ReviewFormClass:
     """The claim page's review form with the fingerprint the page showed and help that
     explains each field with the page's own example."""
 
-    class ReviewPageForm(base):
+    class ReviewPageForm(base):  # type: ignore[valid-type,misc]  # the base is a parameter
         fingerprint = forms.CharField(widget=forms.HiddenInput)
 
         def __init__(self, *args, **kwargs):

@@ -3,6 +3,8 @@
 Reviews can be read and appended, never changed: no endpoint answers PUT, PATCH or DELETE.
 """
 
+from typing import cast
+
 from django.db import IntegrityError
 from django.urls import reverse
 from drf_spectacular.types import OpenApiTypes
@@ -15,7 +17,7 @@ from drf_spectacular.utils import (
 )
 from rest_framework import serializers, status
 from rest_framework.exceptions import APIException, NotFound
-from rest_framework.generics import ListAPIView
+from rest_framework.generics import GenericAPIView, ListAPIView
 from rest_framework.negotiation import BaseContentNegotiation
 from rest_framework.permissions import SAFE_METHODS, AllowAny, BasePermission
 from rest_framework.renderers import JSONRenderer
@@ -29,7 +31,7 @@ from learning_platform.roles import is_editor, is_reviewer
 
 from . import selectors, signing
 from .jsonld import claim_review_jsonld
-from .models import Badge, Claim, ClaimReview, ClaimVerification
+from .models import Badge, Claim, ClaimReview, ClaimVerification, WitnessLink
 from .services import checkpoint_issue, claim_verify, review_record
 
 
@@ -185,11 +187,13 @@ class VerificationOutput(serializers.ModelSerializer):
 
     @extend_schema_field(CodeRunOutput(many=True))
     def get_code_runs(self, verification: ClaimVerification) -> list:
-        return CodeRunOutput(verification.record.get("code_runs", []), many=True).data
+        runs = verification.record.get("code_runs", [])
+        return cast(list, CodeRunOutput(runs, many=True).data)  # many=True: a ListSerializer
 
     @extend_schema_field(DemoRunOutput(many=True))
     def get_demo_runs(self, verification: ClaimVerification) -> list:
-        return DemoRunOutput(verification.record.get("demo_runs", []), many=True).data
+        runs = verification.record.get("demo_runs", [])
+        return cast(list, DemoRunOutput(runs, many=True).data)  # many=True: a ListSerializer
 
     @extend_schema_field(OpenApiTypes.OBJECT)
     def get_limits(self, verification: ClaimVerification) -> dict:
@@ -345,7 +349,7 @@ class ClaimOutput(serializers.ModelSerializer):
         ]
 
     @extend_schema_field(WitnessOutput(many=True))
-    def get_witnesses(self, claim: Claim) -> list[dict]:
+    def get_witnesses(self, claim: Claim) -> list[WitnessLink]:
         return claim.witness_links
 
     @extend_schema_field(serializers.ChoiceField(choices=Badge.choices))
@@ -395,13 +399,14 @@ class ClaimDetailOutput(ClaimOutput):
 
     @extend_schema_field(ReviewOutput(many=True))
     def get_reviews(self, claim: Claim) -> list:
-        return ReviewOutput(claim.review_history, many=True, context={"claim": claim}).data
+        reviews = ReviewOutput(claim.review_history, many=True, context={"claim": claim})
+        return cast(list, reviews.data)  # many=True makes a ListSerializer, whose data is a list
 
 
 # Views ----------------------------------------------------------------------------------------
 
 
-class ClaimPages:
+class ClaimPages(GenericAPIView):
     """Page through claim ids first, then load only that page's claims with their links.
 
     Sorting ids is cheap; sorting whole rows (texts, joined columns) of every matching claim
@@ -424,7 +429,7 @@ class ClaimListApi(ClaimPages, ListAPIView):
             required=False, max_length=300, help_text="alignment/rlhf or concept:alignment/rlhf"
         )
         badge = serializers.ChoiceField(choices=Badge.choices, required=False)
-        source = serializers.CharField(
+        source = serializers.CharField(  # type: ignore[assignment]  # the field, not Field.source
             required=False, max_length=130, help_text="A source key, e.g. ouyang-2022-instructgpt"
         )
         status = serializers.ChoiceField(choices=Claim.Status.choices, required=False)
@@ -524,7 +529,9 @@ class ClaimReviewsApi(ListAPIView):
             try:
                 value = super().to_internal_value(data)
             except serializers.ValidationError as exc:
-                raise serializers.ValidationError({**exc.detail, **unknown}) from exc
+                # Serializer.to_internal_value raises its errors keyed by field: a dict.
+                detail = cast(dict, exc.detail)
+                raise serializers.ValidationError({**detail, **unknown}) from exc
             if unknown:
                 raise serializers.ValidationError(unknown)
             return value

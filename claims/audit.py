@@ -368,6 +368,7 @@ def _log_check(
     for index, review_hash, head, key_id, signature, claim_key, sequence in entries.iterator(
         chunk_size=chunk_size
     ):
+        assert index is not None  # only entries with a log index are read
         report.log_size += 1
         computed = signing.log_head_next(computed, review_hash)
         if report.log_size in sizes:

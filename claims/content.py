@@ -16,6 +16,7 @@ Export writes the same shape back (only imported reviews), byte for byte what lo
 import datetime
 import json
 import re
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -296,7 +297,7 @@ def _restore_review(claim: Claim, entry: dict, path: Path, where: str, report: L
         report.created.append(f"{claim.key} review #{review.sequence}")
 
 
-def _review_identity(values: dict) -> tuple:
+def _review_identity(values: Mapping[str, Any]) -> tuple:
     return (
         values["reviewer_label"],
         values["reviewed_on"],

@@ -5,7 +5,7 @@ from django.urls import reverse
 from . import selectors
 from .models import Claim, ClaimReview
 
-RATING = {
+RATING: dict[str, int] = {
     ClaimReview.Verdict.DISPUTED: 1,
     ClaimReview.Verdict.NEEDS_CHANGES: 2,
     ClaimReview.Verdict.SOURCE_CHECKED: 3,

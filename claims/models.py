@@ -17,12 +17,14 @@ Badges. A badge tells a learner how far to trust the claim *as written*:
 """
 
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Collection
+from typing import Any, Self, TypedDict, TypeVar
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 from django.db import models
+from django.db.models.sql.where import WhereNode
 from django.utils import timezone
 
 from concepts.models import Concept, ConceptObject, ConceptSource, Source
@@ -38,20 +40,30 @@ class AppendOnlyError(Exception):
     """An attempt to change or remove a row of an append-only table."""
 
 
+_Method = TypeVar("_Method", bound=Callable[..., Any])
+
+
+def _queryset_only(method: _Method) -> _Method:
+    """Keep a queryset method off the manager that ``as_manager()`` builds, as Django's own
+    ``delete`` is (Django reads the ``queryset_only`` attribute of the function)."""
+    method_attributes: Any = method  # a function object takes any attribute
+    method_attributes.queryset_only = True
+    return method
+
+
 class AppendOnlyQuerySet(models.QuerySet):
     """Inserts and reads only: bulk updates and deletes are refused."""
 
     def update(self, **kwargs):
         raise AppendOnlyError(f"{self.model.__name__} rows are append-only: update() refused.")
 
+    @_queryset_only
     def delete(self):
         raise AppendOnlyError(f"{self.model.__name__} rows are append-only: delete() refused.")
 
+    @_queryset_only
     def _raw_delete(self, using):
         raise AppendOnlyError(f"{self.model.__name__} rows are append-only: delete refused.")
-
-    delete.queryset_only = True
-    _raw_delete.queryset_only = True
 
 
 class AppendOnlyModel(models.Model):
@@ -81,7 +93,7 @@ class Badge(models.TextChoices):
     DISPUTED = "disputed", "Disputed"
 
 
-class ClaimQuerySet(models.QuerySet):
+class ClaimQuerySet(models.QuerySet["Claim"]):
     """Claims, with a count the selectors may state from the stored counts (ClaimCount).
 
     ``with_count(counter)`` makes ``count()`` answer ``counter()`` (a cheaper count, e.g. of
@@ -90,15 +102,16 @@ class ClaimQuerySet(models.QuerySet):
     slicing keep it; any further filter drops it and ``count()`` counts the claims again.
     """
 
-    _stated_count = None  # (where clause the count was stated for, the counter)
+    # (where clause the count was stated for, the counter)
+    _stated_count: tuple[WhereNode, Callable[[], int]] | None = None
 
-    def with_count(self, counter: Callable[[], int]) -> "ClaimQuerySet":
-        clone = self._chain()
+    def with_count(self, counter: Callable[[], int]) -> Self:
+        clone = self.all()
         clone._stated_count = (clone.query.where.clone(), counter)
         return clone
 
-    def _clone(self):
-        clone = super()._clone()
+    def _clone(self) -> Self:
+        clone = super()._clone()  # type: ignore[misc]  # the stubs omit the private QuerySet._clone
         clone._stated_count = self._stated_count
         return clone
 
@@ -114,6 +127,23 @@ class ClaimQuerySet(models.QuerySet):
         ):
             return stated[1]()
         return super().count()
+
+
+class SourceLink(TypedDict):
+    """A source of a claim as claims_with_links attaches it (``Claim.source_links``)."""
+
+    key: str
+    title: str
+    locator: str
+    url: str
+
+
+class WitnessLink(TypedDict):
+    """A witness of a claim as claims_with_links attaches it (``Claim.witness_links``)."""
+
+    key: str
+    kind: str
+    title: str
 
 
 class Claim(models.Model):
@@ -182,6 +212,15 @@ class Claim(models.Model):
 
     objects = ClaimQuerySet.as_manager()
 
+    # Attached by claims.selectors.claims_with_links (diff_since only to stale claims, and
+    # review_history only when it reads the reviews), never stored.
+    source_links: list[SourceLink]
+    witness_links: list[WitnessLink]
+    review_history: list["ClaimReview"]
+    diff_since: str
+    # Set by from_db and the post_save signal: the concept whose stored counts include the claim.
+    _loaded_concept_id: int | None
+
     # Columns only the services write, each with a conditional update: saving an edited claim
     # from a stale copy must never roll them back.
     DERIVED_FIELDS = frozenset(
@@ -221,8 +260,14 @@ class Claim(models.Model):
         super().save(*args, **kwargs)
 
     @classmethod
-    def from_db(cls, db, field_names, values):
-        claim = super().from_db(db, field_names, values)
+    def from_db(
+        cls,
+        db: str | None,
+        field_names: Collection[str],
+        values: Collection[Any],
+        **kwargs: Any,  # what newer Django versions pass (fetch_mode), handed on unchanged
+    ) -> Self:
+        claim = super().from_db(db, field_names, values, **kwargs)
         # The concept whose stored counts include this claim, if it moves to another.
         claim._loaded_concept_id = claim.__dict__.get("concept_id")
         return claim

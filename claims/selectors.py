@@ -23,10 +23,13 @@ from .models import (
     Badge,
     Claim,
     ClaimCount,
+    ClaimQuerySet,
     ClaimReview,
     ClaimSource,
     ClaimVerification,
     ClaimWitness,
+    SourceLink,
+    WitnessLink,
 )
 
 V = ClaimReview.Verdict
@@ -82,7 +85,7 @@ def claim_stale_reasons(*, claim: Claim) -> list[dict]:
 # Claims ---------------------------------------------------------------------------------------
 
 
-def claims_visible(*, user, join: bool = True) -> QuerySet[Claim]:
+def claims_visible(*, user, join: bool = True) -> ClaimQuerySet:
     """Editors and reviewers see every claim; others the live claims of published concepts.
 
     ``join=False`` states the same rule with the published concepts as a subquery instead of a
@@ -129,8 +132,8 @@ def claims_with_links(claims: QuerySet[Claim] | list[int], *, reviews: bool = Fa
     latest = (
         ClaimReview.objects.select_related("reviewer").in_bulk(latest_ids) if latest_ids else {}
     )
-    sources: dict[int, list[dict]] = {pk: [] for pk in ids}
-    witnesses: dict[int, list[dict]] = {pk: [] for pk in ids}
+    sources: dict[int, list[SourceLink]] = {pk: [] for pk in ids}
+    witnesses: dict[int, list[WitnessLink]] = {pk: [] for pk in ids}
     if ids:
         for row in (
             ClaimSource.objects.filter(claim_id__in=ids)
@@ -145,7 +148,7 @@ def claims_with_links(claims: QuerySet[Claim] | list[int], *, reviews: bool = Fa
                     "url": row["source__url"],
                 }
             )
-        for row in (
+        for witness_row in (
             ClaimWitness.objects.filter(claim_id__in=ids)
             .order_by("claim_id", "order", "id")
             .values(
@@ -157,13 +160,14 @@ def claims_with_links(claims: QuerySet[Claim] | list[int], *, reviews: bool = Fa
                 "concept_object__concept__slug",
             )
         ):
-            kind = row["concept_object__kind"]
-            path = f"{row['concept_object__concept__area']}/{row['concept_object__concept__slug']}"
-            witnesses[row["claim_id"]].append(
+            kind = witness_row["concept_object__kind"]
+            area = witness_row["concept_object__concept__area"]
+            path = f"{area}/{witness_row['concept_object__concept__slug']}"
+            witnesses[witness_row["claim_id"]].append(
                 {
-                    "key": f"{kind}:{path}#{row['concept_object__anchor']}",
+                    "key": f"{kind}:{path}#{witness_row['concept_object__anchor']}",
                     "kind": kind,
-                    "title": row["concept_object__title"],
+                    "title": witness_row["concept_object__title"],
                 }
             )
     history: dict[int, list[ClaimReview]] = {pk: [] for pk in ids}
@@ -239,7 +243,7 @@ def claim_list(
     badge: str | None = None,
     source: str | None = None,
     status: str | None = None,
-) -> QuerySet[Claim]:
+) -> ClaimQuerySet:
     """The claims the user may see, filtered, in page order. Unless filtered by source, its
     ``count()`` is read from the stored counts (one query over a few rows per concept), and
     nothing is read until the queryset is."""
@@ -281,7 +285,7 @@ def review_list(*, claim: Claim) -> QuerySet[ClaimReview]:
     return ClaimReview.objects.filter(claim=claim).select_related("reviewer").order_by("-sequence")
 
 
-def review_queue(*, user) -> QuerySet[Claim]:
+def review_queue(*, user) -> ClaimQuerySet:
     """Claims waiting for a review (unreviewed or stale), longest-waiting first.
 
     An unreviewed claim has waited since it was created; a stale one since its content changed

@@ -8,6 +8,7 @@ import datetime
 import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, TypedDict, cast
 
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -42,6 +43,9 @@ from .models import (
     ReviewerIdentity,
 )
 from .verification import invariant_for
+
+if TYPE_CHECKING:
+    from django_stubs_ext import WithAnnotations
 
 # The account content-file reviews are attributed to. It cannot log in.
 CONTENT_IMPORT_USERNAME = "content-import"
@@ -82,13 +86,16 @@ def _claims_with_fingerprint_inputs(claim_ids: Iterable[int]):
     )
 
 
+class _SnapshotSha(TypedDict):
+    snapshot_sha: str | None
+
+
 def _inputs_of(claim: Claim) -> dict:
+    # The claim comes from _claims_with_fingerprint_inputs, whose Prefetch annotates each link.
+    links = cast("Iterable[WithAnnotations[ClaimSource, _SnapshotSha]]", claim.claim_sources.all())
     return fingerprint_inputs(
         text=claim.text,
-        sources=[
-            (link.source.key, link.locator, link.snapshot_sha or "")
-            for link in claim.claim_sources.all()
-        ],
+        sources=[(link.source.key, link.locator, link.snapshot_sha or "") for link in links],
         witnesses=[
             (link.concept_object.key, link.concept_object.content_hash)
             for link in claim.claim_witnesses.all()
@@ -423,7 +430,9 @@ def reviewer_label_validate(*, reviewer, reviewer_label: str | None) -> str:
                 )
             }
         )
-    if len(label) > ClaimReview._meta.get_field("reviewer_label").max_length:
+    max_length = ClaimReview._meta.get_field("reviewer_label").max_length
+    assert max_length is not None  # the model declares reviewer_label with a max_length
+    if len(label) > max_length:
         raise ValidationError({"reviewer_label": "The label is too long."})
     return label
 
@@ -506,6 +515,7 @@ def _review_log_append(review: ClaimReview) -> None:
         .first()
     )
     index, head = last or (0, signing.EMPTY_LOG_HEAD)
+    assert index is not None  # only entries with a log index are read
     review.log_index = index + 1
     review.log_head = signing.log_head_next(head, review.hash)
     review.signing_key_id, review.signature = signing.sign(
@@ -957,6 +967,7 @@ def review_log_head() -> tuple[int, str]:
     if last is None:
         return 0, signing.EMPTY_LOG_HEAD
     index, head, review_hash, key_id, signature = last
+    assert index is not None  # only entries with a log index are read
     problem = signing.signature_problem(
         signing.review_statement(review_hash=review_hash, log_index=index, log_head=head),
         key_id=key_id,

@@ -61,7 +61,8 @@ def _mle_fit(result: dict[str, Any]) -> bool:
     bernoulli = result.get("bernoulli") or {}
     null = result.get("intercept_only") or {}
     logistic = result.get("logistic") or {}
-    n, k = result.get("n") or 0, result.get("k")
+    n = result.get("n") or 0
+    k: Any = result.get("k")  # a value of the run's JSON record, as read by the checks below
     trace = logistic.get("log_likelihood_trace") or []
     se, delta = bernoulli.get("standard_error"), null.get("delta_method_standard_error")
     return (
