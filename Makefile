@@ -27,10 +27,11 @@ serve: $(VENV)/.installed-run
 test: lint
 	$(BIN)/pytest $(PYTEST_ARGS)
 
-# ruff and the import contracts (all configured in pyproject.toml).
+# ruff, the type check and the import contracts (all configured in pyproject.toml).
 lint: $(VENV)/.installed-test
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 	$(BIN)/lint-imports
 
 format: $(VENV)/.installed-test

@@ -40,26 +40,26 @@ os.environ.pop("CELERY_BROKER_URL", None)
 if VAR_DIR.exists():
     shutil.rmtree(VAR_DIR)
 
-import django  # noqa: E402
+import django
 
 django.setup()
 
-from celery import Celery  # noqa: E402
-from django.conf import settings  # noqa: E402
-from django.contrib.auth import get_user_model  # noqa: E402
-from django.core.management import call_command  # noqa: E402
-from django.test.utils import override_settings  # noqa: E402
-from django.urls import include, path  # noqa: E402
-from rest_framework.permissions import IsAuthenticated  # noqa: E402
-from rest_framework.response import Response  # noqa: E402
-from rest_framework.test import APIClient  # noqa: E402
-from rest_framework.throttling import ScopedRateThrottle  # noqa: E402
-from rest_framework.views import APIView  # noqa: E402
+from celery import Celery
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.management import call_command
+from django.test.utils import override_settings
+from django.urls import include, path
+from rest_framework.permissions import IsAuthenticated
+from rest_framework.response import Response
+from rest_framework.test import APIClient
+from rest_framework.throttling import ScopedRateThrottle
+from rest_framework.views import APIView
 
-from benchmarks.harness import ROUNDS, SECONDS, Stats, interleaved, ratios  # noqa: E402
-from demos.models import DemoRun  # noqa: E402
-from learning_platform.celery import app  # noqa: E402
-from tests.servers import CeleryWorker, RedisServer  # noqa: E402
+from benchmarks.harness import ROUNDS, SECONDS, Stats, interleaved, ratios
+from demos.models import DemoRun
+from learning_platform.celery import app
+from tests.servers import CeleryWorker, RedisServer
 
 RUNS_URL = "/api/v1/demos/kl-policy/runs/"
 FLOOR_URL = "/bench/floor/"

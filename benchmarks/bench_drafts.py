@@ -55,22 +55,22 @@ import django
 
 django.setup()
 
-from django.conf import settings  # noqa: E402
-from django.contrib.auth import get_user_model  # noqa: E402
-from django.core.management import call_command  # noqa: E402
-from django.db import connection, transaction  # noqa: E402
-from django.test import Client  # noqa: E402
-from django.test.utils import CaptureQueriesContext, override_settings  # noqa: E402
-from django.urls import include, path  # noqa: E402
-from knox.models import AuthToken  # noqa: E402
-from rest_framework.permissions import IsAuthenticated  # noqa: E402
-from rest_framework.response import Response  # noqa: E402
-from rest_framework.throttling import ScopedRateThrottle as ThrottleRates  # noqa: E402
-from rest_framework.views import APIView  # noqa: E402
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.management import call_command
+from django.db import connection, transaction
+from django.test import Client
+from django.test.utils import CaptureQueriesContext, override_settings
+from django.urls import include, path
+from knox.models import AuthToken
+from rest_framework.permissions import IsAuthenticated
+from rest_framework.response import Response
+from rest_framework.throttling import ScopedRateThrottle as ThrottleRates
+from rest_framework.views import APIView
 
-from benchmarks import harness  # noqa: E402
-from concepts.models import Concept  # noqa: E402
-from research_room.models import ResearchDraft  # noqa: E402
+from benchmarks import harness
+from concepts.models import Concept
+from research_room.models import ResearchDraft
 
 COMMAND = ".venv/bin/python -m benchmarks.bench_drafts"
 SEED = 20260507

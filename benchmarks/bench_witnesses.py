@@ -60,15 +60,15 @@ BLAS_THREADS = int(os.environ.get("WITNESS_BLAS_THREADS", "1"))
 for _variable in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ[_variable] = str(BLAS_THREADS)
 
-import choix  # noqa: E402
-import numpy as np  # noqa: E402
-import scipy  # noqa: E402
-import scipy.sparse  # noqa: E402
-from scipy.optimize import minimize  # noqa: E402
-from sklearn.linear_model import LogisticRegression  # noqa: E402
-from threadpoolctl import threadpool_info, threadpool_limits  # noqa: E402
+import choix
+import numpy as np
+import scipy
+import scipy.sparse
+from scipy.optimize import minimize
+from sklearn.linear_model import LogisticRegression
+from threadpoolctl import threadpool_info, threadpool_limits
 
-from demos.witnesses import (  # noqa: E402
+from demos.witnesses import (
     PAGE_L2,
     PAGE_LR,
     PAGE_STEPS,

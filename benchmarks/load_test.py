@@ -591,7 +591,7 @@ def per_round_ratio(
 def report(
     results: list[Result], args, stack: Stack, kinds: list[Kind], skipped: list[Kind], extras: dict
 ) -> int:
-    fmt = lambda x: f"{x:.2f}"  # noqa: E731
+    fmt = lambda x: f"{x:.2f}"  # noqa: E731 - a one-line formatter, named where it is used
     print("\n## Load test: the real services against the framework's floor\n")
     print(f"command: `{shlex.join([*COMMAND.split(), *sys.argv[1:]])}`\n")
     print(

@@ -93,7 +93,7 @@ class _Reader:
         return self.client.get(url.format(**self.ids))
 
 
-def _client(world, role: str) -> APIClient:  # noqa: F811
+def _client(world, role: str) -> APIClient:  # noqa: F811 - the fixture imported above
     client = APIClient()
     user = world["users"][role]
     if user is not None:
@@ -139,7 +139,7 @@ def _answer_problems(document, operation, response) -> list[str]:
     ]
 
 
-def test_every_answer_matches_the_schema_of_its_operation_and_status(world):  # noqa: F811
+def test_every_answer_matches_the_schema_of_its_operation_and_status(world):  # noqa: F811 - the fixture imported above
     """Every documented operation, as every role: the status is documented and the body fits."""
     document = APIClient().get("/api/schema/", {"format": "json"}).json()
     demo_run_execute(run_id=world["ids"]["run_id"])  # so its chart exists
