@@ -6,7 +6,9 @@ fingerprint or a review's link in its chain is computed in one place.
 
 import datetime
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, TypedDict, cast
 
@@ -135,6 +137,37 @@ def claim_fingerprint_refresh(*, claim_ids: Iterable[int]) -> list[int]:
     return changed
 
 
+# The claims a batch (claim_fingerprints_batched) refreshes at its end, None outside one.
+_batched: ContextVar[set[int] | None] = ContextVar("claim_fingerprints_batched", default=None)
+
+
+@contextmanager
+def claim_fingerprints_batched() -> Iterator[None]:
+    """Within the block, the refreshes that saved rows ask for (claims.signals) are made once,
+    at its end, for every claim concerned: a service that saves a claim and its links refreshes
+    it one time. A block that raises refreshes nothing; a nested block joins the outer one."""
+    if _batched.get() is not None:
+        yield
+        return
+    pending: set[int] = set()
+    token = _batched.set(pending)
+    try:
+        yield
+    finally:
+        _batched.reset(token)
+    claim_fingerprint_refresh(claim_ids=pending)
+
+
+def claim_fingerprints_touch(*, claim_ids: Iterable[int]) -> None:
+    """A write changed what these claims' fingerprints cover: refresh them now, or at the end of
+    the batch in progress."""
+    pending = _batched.get()
+    if pending is None:
+        claim_fingerprint_refresh(claim_ids=claim_ids)
+    else:
+        pending.update(claim_id for claim_id in claim_ids if claim_id is not None)
+
+
 # Badges and counts ----------------------------------------------------------------------------
 
 # An arbitrary constant: with a concept's id, the PostgreSQL advisory lock that serialises the
@@ -242,9 +275,9 @@ def _refreshed(claim: Claim) -> Claim:
 @transaction.atomic
 def claim_save(*, claim: Claim) -> Claim:
     """Validate and save a claim (new or edited), then bring its fingerprint up to date."""
-    claim.full_clean()
-    claim.save()
-    claim_fingerprint_refresh(claim_ids=[claim.pk])
+    with claim_fingerprints_batched():
+        claim.full_clean()
+        claim.save()
     return _refreshed(claim)
 
 
@@ -268,9 +301,10 @@ def claim_create(
         support_note=support_note,
         order=order,
     )
-    claim_save(claim=claim)
-    claim_sources_set(claim=claim, sources=sources)
-    claim_witnesses_set(claim=claim, witnesses=witnesses)
+    with claim_fingerprints_batched():
+        claim_save(claim=claim)
+        claim_sources_set(claim=claim, sources=sources)
+        claim_witnesses_set(claim=claim, witnesses=witnesses)
     return _refreshed(claim)
 
 
@@ -303,44 +337,46 @@ def _links_add(links: Iterable[ClaimSource | ClaimWitness]) -> list[str]:
 @transaction.atomic
 def claim_sources_set(*, claim: Claim, sources: Sequence[tuple[Source, str]]) -> Claim:
     """Make the claim rest on exactly these (source, locator) pairs, in this order."""
-    wanted = {
-        source.pk: (order, source, locator) for order, (source, locator) in enumerate(sources)
-    }
-    for link in list(claim.claim_sources.all()):
-        if link.source_id not in wanted:
-            link.delete()
-            continue
-        order, _, locator = wanted.pop(link.source_id)
-        if (link.order, link.locator) != (order, locator):
-            link.order, link.locator = order, locator
-            link.save()
-    errors = _links_add(
-        ClaimSource(claim=claim, source=source, locator=locator, order=order)
-        for order, source, locator in wanted.values()
-    )
-    if errors:
-        raise ValidationError({"sources": errors})
+    with claim_fingerprints_batched():
+        wanted = {
+            source.pk: (order, source, locator) for order, (source, locator) in enumerate(sources)
+        }
+        for link in list(claim.claim_sources.all()):
+            if link.source_id not in wanted:
+                link.delete()
+                continue
+            order, _, locator = wanted.pop(link.source_id)
+            if (link.order, link.locator) != (order, locator):
+                link.order, link.locator = order, locator
+                link.save()
+        errors = _links_add(
+            ClaimSource(claim=claim, source=source, locator=locator, order=order)
+            for order, source, locator in wanted.values()
+        )
+        if errors:
+            raise ValidationError({"sources": errors})
     return _refreshed(claim)
 
 
 @transaction.atomic
 def claim_witnesses_set(*, claim: Claim, witnesses: Sequence[ConceptObject]) -> Claim:
     """Make the claim's witnesses exactly these objects, in this order."""
-    wanted = {witness.pk: (order, witness) for order, witness in enumerate(witnesses)}
-    for link in list(claim.claim_witnesses.all()):
-        if link.concept_object_id not in wanted:
-            link.delete()
-            continue
-        order, _ = wanted.pop(link.concept_object_id)
-        if link.order != order:
-            link.order = order
-            link.save()
-    errors = _links_add(
-        ClaimWitness(claim=claim, concept_object=witness, order=order)
-        for order, witness in wanted.values()
-    )
-    if errors:
-        raise ValidationError({"witnesses": errors})
+    with claim_fingerprints_batched():
+        wanted = {witness.pk: (order, witness) for order, witness in enumerate(witnesses)}
+        for link in list(claim.claim_witnesses.all()):
+            if link.concept_object_id not in wanted:
+                link.delete()
+                continue
+            order, _ = wanted.pop(link.concept_object_id)
+            if link.order != order:
+                link.order = order
+                link.save()
+        errors = _links_add(
+            ClaimWitness(claim=claim, concept_object=witness, order=order)
+            for order, witness in wanted.values()
+        )
+        if errors:
+            raise ValidationError({"witnesses": errors})
     return _refreshed(claim)
 
 

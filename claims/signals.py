@@ -3,7 +3,9 @@
 A claim's fingerprint covers its text, its sources (key, locator, current snapshot hash) and its
 witnesses (key and content). Any save or delete that touches one of those, through the admin,
 the content loader or a service, refreshes the fingerprints of the claims concerned, their
-stored badges and their concepts' stored counts.
+stored badges and their concepts' stored counts. The handlers only ask the service to: a write
+made directly (the admin's forms) is refreshed at once, a service's writes once at its end
+(claims.services.claim_fingerprints_batched).
 """
 
 from django.db.models.signals import post_delete, post_save
@@ -11,13 +13,13 @@ from django.db.models.signals import post_delete, post_save
 from concepts.models import Concept, ConceptObject, Source, SourceSnapshot
 
 from .models import Claim, ClaimSource, ClaimWitness
-from .services import claim_counts_refresh, claim_fingerprint_refresh
+from .services import claim_counts_refresh, claim_fingerprints_touch
 
 
 def _claim_saved(sender, instance: Claim, raw: bool = False, **kwargs) -> None:
     if not raw:
         # Refreshing the fingerprint also stores the badge and recounts the concept.
-        claim_fingerprint_refresh(claim_ids=[instance.pk])
+        claim_fingerprints_touch(claim_ids=[instance.pk])
         moved_from = getattr(instance, "_loaded_concept_id", None)
         if moved_from is not None and moved_from != instance.concept_id:
             claim_counts_refresh(concept_ids=[moved_from])
@@ -30,13 +32,13 @@ def _claim_deleted(sender, instance: Claim, **kwargs) -> None:
 
 def _link_changed(sender, instance, raw: bool = False, **kwargs) -> None:
     if not raw:
-        claim_fingerprint_refresh(claim_ids=[instance.claim_id])
+        claim_fingerprints_touch(claim_ids=[instance.claim_id])
 
 
 def _source_changed(sender, instance: Source, raw: bool = False, **kwargs) -> None:
     if not raw:
         ids = ClaimSource.objects.filter(source_id=instance.pk).values_list("claim_id", flat=True)
-        claim_fingerprint_refresh(claim_ids=list(ids))
+        claim_fingerprints_touch(claim_ids=list(ids))
 
 
 def _snapshot_changed(sender, instance: SourceSnapshot, raw: bool = False, **kwargs) -> None:
@@ -44,7 +46,7 @@ def _snapshot_changed(sender, instance: SourceSnapshot, raw: bool = False, **kwa
         ids = ClaimSource.objects.filter(source_id=instance.source_id).values_list(
             "claim_id", flat=True
         )
-        claim_fingerprint_refresh(claim_ids=list(ids))
+        claim_fingerprints_touch(claim_ids=list(ids))
 
 
 def _object_changed(sender, instance: ConceptObject, raw: bool = False, **kwargs) -> None:
@@ -52,7 +54,7 @@ def _object_changed(sender, instance: ConceptObject, raw: bool = False, **kwargs
         ids = ClaimWitness.objects.filter(concept_object_id=instance.pk).values_list(
             "claim_id", flat=True
         )
-        claim_fingerprint_refresh(claim_ids=list(ids))
+        claim_fingerprints_touch(claim_ids=list(ids))
 
 
 def _concept_changed(sender, instance: Concept, raw: bool = False, created=False, **kwargs):
@@ -61,7 +63,7 @@ def _concept_changed(sender, instance: Concept, raw: bool = False, created=False
         ids = ClaimWitness.objects.filter(concept_object__concept_id=instance.pk).values_list(
             "claim_id", flat=True
         )
-        claim_fingerprint_refresh(claim_ids=list(ids))
+        claim_fingerprints_touch(claim_ids=list(ids))
 
 
 def connect() -> None:

@@ -4,6 +4,7 @@ from datetime import date
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 
+from claims import services
 from claims.chain import review_hash_of
 from claims.models import Badge, Claim, ClaimReview
 from claims.selectors import claim_badge
@@ -388,3 +389,65 @@ def test_review_record_never_trusts_a_stale_stored_fingerprint(claim, reviewer):
     assert review.fingerprint == claim_fingerprint(claim=claim)
     claim.refresh_from_db()
     assert claim.fingerprint == review.fingerprint
+
+
+@pytest.fixture
+def refreshes(monkeypatch):
+    """The claim ids each fingerprint refresh reads, in order, while the refresh still runs."""
+    calls: list[set[int]] = []
+    read = services._claims_with_fingerprint_inputs
+
+    def counted(claim_ids):
+        calls.append(set(claim_ids))
+        return read(claim_ids)
+
+    monkeypatch.setattr(services, "_claims_with_fingerprint_inputs", counted)
+    return calls
+
+
+def test_a_claim_created_with_its_links_is_fingerprinted_once(db, refreshes):
+    """Saving a claim, two sources and two witnesses refreshes the claim's fingerprint one time,
+    at the end, not once per row saved; the stored fingerprint is the one its rows give."""
+    concept = ConceptFactory()
+    sources = [ConceptSourceFactory(concept=concept).source for _ in range(2)]
+    witnesses = [ConceptObjectFactory(concept=concept) for _ in range(2)]
+    claim = claim_create(
+        concept=concept,
+        key=f"claim:{concept.path}#once",
+        text="Preference data trains a reward model.",
+        sources=[(source, "§2") for source in sources],
+        witnesses=witnesses,
+    )
+    assert refreshes == [{claim.pk}]
+    assert claim.fingerprint == claim_fingerprint(claim=claim)
+
+
+def test_an_edited_claim_is_fingerprinted_once_and_its_review_goes_stale(reviewed, refreshes):
+    claim = claim_update(claim=reviewed, text="Preference data trains a reward model, once.")
+    assert refreshes == [{claim.pk}]
+    assert claim.fingerprint == claim_fingerprint(claim=claim)
+    assert claim_badge(claim=claim) == Badge.STALE
+
+
+def test_a_refused_link_change_refreshes_nothing(db, refreshes):
+    """A source the concept does not cite is refused; the batch that raised writes nothing."""
+    claim = linked_claim()
+    refreshes.clear()
+    stored = claim.fingerprint
+    with pytest.raises(ValidationError):
+        claim_sources_set(claim=claim, sources=[(SourceFactory(), "§1")])
+    assert refreshes == []
+    claim.refresh_from_db()
+    assert claim.fingerprint == stored == claim_fingerprint(claim=claim)
+
+
+def test_a_direct_save_outside_a_service_still_refreshes_at_once(db, refreshes):
+    """The admin's forms save rows themselves: each save refreshes the claims it concerns."""
+    claim = linked_claim()
+    refreshes.clear()
+    link = claim.claim_sources.first()
+    link.locator = "§9"
+    link.save()
+    assert refreshes == [{claim.pk}]
+    claim.refresh_from_db()
+    assert claim.fingerprint == claim_fingerprint(claim=claim)
