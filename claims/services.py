@@ -21,6 +21,7 @@ from django.utils import timezone
 from concepts.models import Concept, ConceptObject, Source
 from concepts.selectors import snapshot_latest_sha
 from learning_platform.roles import is_reviewer
+from learning_platform.services import model_update
 from learning_platform.text import canonical_text
 
 from . import signing
@@ -313,11 +314,7 @@ CLAIM_EDITABLE_FIELDS = ("key", "concept", "text", "status", "support_note", "or
 
 @transaction.atomic
 def claim_update(*, claim: Claim, **fields) -> Claim:
-    unknown = sorted(set(fields) - set(CLAIM_EDITABLE_FIELDS))
-    if unknown:
-        raise ValidationError({name: "This field cannot be changed here." for name in unknown})
-    for name, value in fields.items():
-        setattr(claim, name, value)
+    model_update(instance=claim, fields=CLAIM_EDITABLE_FIELDS, data=fields)
     return claim_save(claim=claim)
 
 

@@ -11,6 +11,8 @@ from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.db import connection, transaction
 
+from learning_platform.services import model_update
+
 from .graph import cycle_if_added
 from .models import Concept, Prerequisite, Source, SourceSnapshot
 
@@ -118,16 +120,8 @@ def prerequisite_update(
     next_order: int = 0,
 ) -> list[str]:
     """Change an edge's notes and positions; returns the names of the fields that changed."""
-    changed = []
-    for name, value in (
-        ("carry_in", carry_in),
-        ("carry_out", carry_out),
-        ("order", order),
-        ("next_order", next_order),
-    ):
-        if getattr(edge, name) != value:
-            setattr(edge, name, value)
-            changed.append(name)
+    data = {"carry_in": carry_in, "carry_out": carry_out, "order": order, "next_order": next_order}
+    changed = model_update(instance=edge, fields=data, data=data)
     if changed:
         edge.full_clean(validate_constraints=False)
         edge.save(update_fields=changed)
@@ -199,13 +193,8 @@ def snapshot_store(
         )
     latest = source.snapshots.order_by("-created_at", "-id").first()
     if latest is not None and latest.sha256 == sha256:
-        changed = []
-        if latest.media_type != media_type:
-            latest.media_type = media_type
-            changed.append("media_type")
-        if latest.retrieved_on != retrieved_on:
-            latest.retrieved_on = retrieved_on
-            changed.append("retrieved_on")
+        kept = {"media_type": media_type, "retrieved_on": retrieved_on}
+        changed = model_update(instance=latest, fields=kept, data=kept)
         if changed:
             latest.save(update_fields=changed)
         return latest, "updated" if changed else "unchanged"

@@ -13,6 +13,7 @@ from concepts.models import PracticeHint
 from concepts.objects import resolve_concept
 from concepts.selectors import concept_revision_of_key, practice_hints_of
 from learning_platform.objects import ResolvedObject, object_resolve_for, visible_to
+from learning_platform.services import model_update
 
 from .annotations import AnnotationFileError, ParsedAnnotation, draft_uuid_from_id
 from .handoff import anchored_question, evidence_prefill, resolution_prefill
@@ -195,12 +196,13 @@ def draft_update(
     changed since the draft was anchored. `resolved` is the anchor as anchor_resolve answered it
     for the draft's owner, when the caller has it already.
     """
-    unknown = set(values) - set(DRAFT_TEXT_FIELDS)
-    if unknown:
-        raise ValidationError({name: ["Not a draft field."] for name in sorted(unknown)})
-    draft_fields_validate(values)
-    for name, value in values.items():
-        setattr(draft, name, value)
+    model_update(
+        instance=draft,
+        fields=DRAFT_TEXT_FIELDS,
+        data=values,
+        refused="Not a draft field.",
+        clean=draft_fields_validate,
+    )
     if anchor is not None:
         resolved = resolved or anchor_resolve(key=anchor, user=draft.owner)
         for name, value in _anchor_fields(resolved).items():
@@ -422,13 +424,13 @@ def practice_hint_reveal(
 def practice_readiness_set(
     *, owner: User, concept: ResolvedObject, checks: dict[str, bool]
 ) -> PracticeProgress:
-    names = {name for name, _ in PracticeProgress.CHECKS}
-    unknown = set(checks) - names
-    if unknown:
-        raise ValidationError({name: ["Not a readiness check."] for name in sorted(unknown)})
     progress = _progress(owner=owner, concept_key=concept.key)
-    for name, value in checks.items():
-        setattr(progress, name, bool(value))
+    model_update(
+        instance=progress,
+        fields=[name for name, _ in PracticeProgress.CHECKS],
+        data={name: bool(value) for name, value in checks.items()},
+        refused="Not a readiness check.",
+    )
     progress.save()
     return progress
 
