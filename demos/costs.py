@@ -25,9 +25,9 @@ from typing import Any
 
 from django.conf import settings
 
-from .catalogue import KL_POLICY_SWEEP
 from .kinds_pages_foundations import foundation_run_cost
 from .kinds_pages_preferences import preference_run_cost
+from .kinds_pages_rlhf import KL_POLICY_SWEEP
 
 CHEAP_QUEUE = "demos-cheap"
 EXPENSIVE_QUEUE = "demos-expensive"

@@ -1,7 +1,7 @@
 """The demo kinds of the pages RLHF builds on: maximum likelihood, KL divergence, policy
-gradient and PPO. Their parameters are declared in the catalogue's KINDS table; this module
-holds their defaults, the cross-field checks that make parameters canonical, the
-computations, the cost estimates and the chart panels.
+gradient and PPO. Their parameter models are in ``demos.kinds_params`` and their entries in
+the catalogue's KINDS table; this module holds their defaults, the cross-field checks that
+make parameters canonical, the computations, the cost estimates and the chart panels.
 
 Canonicalisers receive the catalogue's per-field error collector (``errors.add(name,
 message)``) and never raise; nothing here imports the catalogue, so the catalogue can import

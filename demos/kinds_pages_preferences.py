@@ -2,12 +2,12 @@
 
 ``bradley-terry`` fits a win-count matrix, ``dpo`` puts DPO's one-stage fit beside RLHF's two
 stages on the same pairs, and ``overoptimization`` traces proxy and gold reward against KL
-from the reference. The parameter declarations and the table entries live in
-``demos.catalogue`` with every other kind; this module holds what they call.
+from the reference. The parameter models live in ``demos.kinds_params`` and the table
+entries in ``demos.catalogue`` with every other kind; this module holds what they call, and
+the caps each kind publishes.
 
-The canonicalisers use the catalogue's shared checks (π_ref, overflow). The catalogue imports
-this module, so those are imported when a canonicaliser runs, by which time the catalogue is
-fully loaded, rather than at the top.
+The canonicalisers use the RLHF page's shared checks (π_ref, overflow) from
+``demos.kinds_pages_rlhf``.
 """
 
 from __future__ import annotations
@@ -18,6 +18,12 @@ from typing import Any
 import numpy as np
 
 from demos import witnesses
+from demos.kinds_pages_rlhf import (
+    BETA_FLOOR,
+    check_exploited_index,
+    check_pi_ref,
+    check_policy_overflow,
+)
 
 # Four items, ten comparisons per pair: item 0 is strongest, yet every item wins sometimes,
 # so Ford's condition holds and the maximum-likelihood fit exists.
@@ -28,6 +34,24 @@ DPO_NO_OPTIMUM = (
     " (for DPO: the loss has no minimiser, it keeps falling as the policy's probabilities "
     "of these candidates run to 1 or to 0, whatever β)"
 )
+
+BRADLEY_TERRY_CAPS = {
+    "max_items": witnesses.MAX_ITEMS,
+    "max_comparisons": witnesses.MAX_PAIRS,
+    "max_mm_steps": witnesses.MM_MAX_ITER,
+}
+DPO_CAPS = {
+    "max_K": witnesses.DPO_MAX_K,
+    "max_pairs": witnesses.MAX_PAIRS,
+    "min_beta": BETA_FLOOR,
+    "max_beta": witnesses.DPO_MAX_BETA,
+}
+OVEROPTIMIZATION_CAPS = {
+    "max_K": witnesses.MAX_K,
+    "max_sweep_points": witnesses.MAX_SWEEP_POINTS,
+    "min_beta": BETA_FLOOR,
+    "max_n": witnesses.MAX_N,
+}
 
 
 def win_counts_clean(value: object) -> list[list[int]]:
@@ -78,8 +102,6 @@ def compute_bradley_terry(params: dict[str, Any], progress) -> dict[str, Any]:
 
 
 def canonical_dpo(values: dict[str, Any], given: set[str], errors) -> dict[str, Any]:
-    from demos.catalogue import _check_pi_ref
-
     k, pairs = values["K"], values["pairs"]
     if k > witnesses.DPO_MAX_K:
         errors.add("K", f"the DPO fit is dense Newton: at most {witnesses.DPO_MAX_K}, got {k}")
@@ -92,7 +114,7 @@ def canonical_dpo(values: dict[str, Any], given: set[str], errors) -> dict[str, 
         errors.add("pairs", exc.message + DPO_NO_OPTIMUM)
     except witnesses.WitnessInputError as exc:
         errors.add("pairs", f"{exc.message} (K is {k})")
-    _check_pi_ref(values, k, errors)
+    check_pi_ref(values, k, errors)
     return values
 
 
@@ -111,11 +133,9 @@ _BON_FIELDS = ("n_max",)
 
 
 def canonical_overoptimization(values: dict[str, Any], given: set[str], errors) -> dict[str, Any]:
-    from demos.catalogue import _check_exploited_index, _check_pi_ref, _check_policy_overflow
-
     gold = values["gold_reward"]
     k = len(gold)
-    _check_pi_ref(values, k, errors)
+    check_pi_ref(values, k, errors)
     if values["proxy_reward"] is not None:
         clash = sorted(given.intersection(("proxy_gap", "exploited_index")))
         if clash:
@@ -136,7 +156,7 @@ def canonical_overoptimization(values: dict[str, Any], given: set[str], errors) 
         values.pop("exploited_index")
         proxy = values["proxy_reward"]
     else:
-        if not _check_exploited_index(values, k, errors):
+        if not check_exploited_index(values, k, errors):
             return values
         proxy = list(gold)
         proxy[values["exploited_index"]] += values["proxy_gap"]
@@ -151,7 +171,7 @@ def canonical_overoptimization(values: dict[str, Any], given: set[str], errors) 
         if values["beta_min"] >= values["beta_max"]:
             errors.add("beta_max", f"must exceed beta_min ({values['beta_min']!r})")
         else:
-            _check_policy_overflow(proxy, values["beta_min"], errors, field="beta_min")
+            check_policy_overflow(proxy, values["beta_min"], errors, field="beta_min")
     else:
         for name in _KL_FIELDS:
             values.pop(name)

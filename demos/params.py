@@ -1,6 +1,6 @@
 """The field types and base model of the demo kinds' parameter models.
 
-Each kind's parameters are one pydantic model (declared in ``demos.catalogue``): its fields
+Each kind's parameters are one pydantic model (declared in ``demos.kinds_params``): its fields
 validate and describe each value, and its ``canonicalise`` hook applies the checks between
 fields and leaves out what cannot change the result. The models are strict, so a boolean is
 never read as a number, a string never as a number, and unknown fields are refused.

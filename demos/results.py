@@ -1,9 +1,9 @@
 """The result of each demo kind, as one pydantic model per kind.
 
-The models describe what the computations in ``demos.catalogue`` and the ``kinds_pages_*``
-modules return (a JSON object, stored on the run), and give the API its response schemas.
-They refuse fields they do not name, so a result that gains a field without its model
-fails the tests that validate every kind's real result.
+The models describe what the computations in the ``kinds_pages_*`` modules return (a JSON
+object, stored on the run), and give the API its response schemas. They refuse fields they
+do not name, so a result that gains a field without its model fails the tests that validate
+every kind's real result.
 
 A value that can be infinite or undefined in the mathematics (a KL with a zero in the
 denominator, a standard error at a boundary) is reported as null, so those fields are

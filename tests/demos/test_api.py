@@ -5,7 +5,8 @@ from django.utils import timezone
 from rest_framework.throttling import ScopedRateThrottle
 
 from demos import services
-from demos.catalogue import KINDS, PAGE_PI_REF
+from demos.catalogue import KINDS
+from demos.kinds_pages_rlhf import PAGE_PI_REF
 from demos.models import DemoRun
 from demos.services import demo_run_execute
 from demos.tasks import demo_run_task

@@ -5,15 +5,12 @@ from django.core.exceptions import ValidationError
 from demos import witnesses
 from demos.catalogue import (
     KINDS,
-    KL_POLICY_FIT_SHARE,
-    MAX_PAGE_PAIRS,
-    PAGE_PAIRS,
-    PAGE_PI_REF,
     code_version,
     demo_compute,
     demo_kind_describe,
     params_hash,
 )
+from demos.kinds_pages_rlhf import KL_POLICY_FIT_SHARE, MAX_PAGE_PAIRS, PAGE_PAIRS, PAGE_PI_REF
 
 
 def errors_of(kind: str, params) -> dict[str, list[str]]:

@@ -6,9 +6,10 @@ import pytest
 from django.core.exceptions import ValidationError
 
 from claims.verification import invariant_for
-from demos.catalogue import KINDS, PAGE_PAIRS, PAGE_PI_REF, demo_compute, params_hash
+from demos.catalogue import KINDS, demo_compute, params_hash
 from demos.costs import CHEAP_QUEUE, EXPENSIVE_QUEUE, demo_run_cost
 from demos.kinds_pages_preferences import DEFAULT_WINS
+from demos.kinds_pages_rlhf import PAGE_PAIRS, PAGE_PI_REF
 from demos.models import DemoRun
 from demos.services import demo_run_execute
 

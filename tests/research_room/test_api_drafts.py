@@ -5,7 +5,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from rest_framework.throttling import ScopedRateThrottle
 
 from claims.services import claim_update
-from research_room.api import DraftOutput, draft_output
+from research_room.api.serializers import DraftOutput, draft_output
 from research_room.models import ResearchDraft
 
 from .conftest import RLHF_QUESTION
