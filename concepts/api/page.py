@@ -7,18 +7,21 @@ from rest_framework import serializers
 from learning_platform.pages import page_section_outputs
 
 from ..models import Concept
-from ..selectors import concept_page
+from ..selectors import ConceptPage, concept_page
 from .serializers import ConceptRefOutput, RenderedObjectOutput, RenderedSectionOutput, SourceOutput
 
 
+# Describes selectors.ConceptPage.
 @extend_schema_serializer(component_name="ConceptPage")
 class ConceptPageOutput(ConceptRefOutput):
+    # Describes selectors.Readiness.
     @extend_schema_serializer(component_name="ConceptReadiness")
     class Readiness(serializers.Serializer):
         ready = serializers.IntegerField()
         total = serializers.IntegerField()
         label = serializers.CharField()  # type: ignore[assignment]  # DRF's metaclass pops declared fields: no Field.label clash
 
+    # Describes selectors.SectionData, with `rendered` added by rendering.page_rendered.
     @extend_schema_serializer(component_name="ConceptSection")
     class SectionOutput(serializers.Serializer):
         key = serializers.CharField()
@@ -39,6 +42,7 @@ class ConceptPageOutput(ConceptRefOutput):
         version = serializers.CharField()
         rendered = RenderedSectionOutput(required=False, help_text="With ?render=html only.")
 
+    # Describes selectors.ObjectData, with `rendered` added by rendering.page_rendered.
     @extend_schema_serializer(component_name="ConceptObject")
     class ObjectOutput(serializers.Serializer):
         key = serializers.CharField()
@@ -57,14 +61,17 @@ class ConceptPageOutput(ConceptRefOutput):
         version = serializers.CharField()
         rendered = RenderedObjectOutput(required=False, help_text="With ?render=html only.")
 
+    # Describes selectors.ConceptBefore.
     @extend_schema_serializer(component_name="ConceptBefore")
     class BeforeOutput(ConceptRefOutput):
         carry_in = serializers.CharField()
 
+    # Describes selectors.ConceptNext.
     @extend_schema_serializer(component_name="ConceptNext")
     class NextOutput(ConceptRefOutput):
         carry_out = serializers.CharField()
 
+    # Describes selectors.RelatedLink.
     @extend_schema_serializer(component_name="ConceptRelatedLink")
     class RelatedOutput(serializers.Serializer):
         title = serializers.CharField()
@@ -72,14 +79,17 @@ class ConceptPageOutput(ConceptRefOutput):
         note = serializers.CharField()
         target = ConceptRefOutput(allow_null=True)
 
+    # Describes selectors.BridgeStop.
     @extend_schema_serializer(component_name="ConceptBridgeStop")
     class BridgeStop(serializers.Serializer):
         key = serializers.CharField()
         title = serializers.CharField()
         note = serializers.CharField()
 
+    # Describes selectors.LearningMap.
     @extend_schema_serializer(component_name="ConceptLearningMap")
     class LearningMap(serializers.Serializer):
+        # Describes selectors.LearningMapNow.
         @extend_schema_serializer(component_name="ConceptLearningMapNow")
         class Now(serializers.Serializer):
             key = serializers.CharField()
@@ -88,12 +98,14 @@ class ConceptPageOutput(ConceptRefOutput):
             readiness = serializers.CharField()
             test_the_link = serializers.CharField()
 
+        # Describes selectors.LearningMapCounts.
         @extend_schema_serializer(component_name="ConceptLearningMapCounts")
         class Counts(serializers.Serializer):
             prerequisites = serializers.IntegerField()
             next_concepts = serializers.IntegerField()
             related_links = serializers.IntegerField()
 
+        # Describes selectors.Bridge.
         @extend_schema_serializer(component_name="ConceptBridge")
         class Bridge(serializers.Serializer):
             carry_in = serializers.DictField(allow_null=True)
@@ -109,16 +121,19 @@ class ConceptPageOutput(ConceptRefOutput):
         counts_label = serializers.CharField()
         bridge = Bridge()
 
+    # Describes selectors.PageSource.
     @extend_schema_serializer(component_name="ConceptPageSource")
     class PageSourceOutput(SourceOutput):
         grounds = serializers.CharField()
 
+    # Describes selectors.SourcesSummary.
     @extend_schema_serializer(component_name="ConceptSourcesSummary")
     class SourcesSummary(serializers.Serializer):
         count = serializers.IntegerField()
         label = serializers.CharField()  # type: ignore[assignment]  # DRF's metaclass pops declared fields: no Field.label clash
         snapshot_state = serializers.CharField()
 
+    # Describes selectors.ConceptDemo.
     @extend_schema_serializer(component_name="ConceptDemo")
     class DemoOutput(serializers.Serializer):
         key = serializers.CharField()
@@ -129,10 +144,13 @@ class ConceptPageOutput(ConceptRefOutput):
         body = serializers.CharField()
         runs_url = serializers.CharField()
 
+    # Describes selectors.LearnerTexts.
     @extend_schema_serializer(component_name="ConceptLearnerTexts")
     class LearnerOutput(serializers.Serializer):
+        # Describes selectors.PracticeTexts.
         @extend_schema_serializer(component_name="ConceptPractice")
         class Practice(serializers.Serializer):
+            # Describes selectors.PracticeHintTeaser.
             @extend_schema_serializer(component_name="ConceptPracticeHintTeaser")
             class Hint(serializers.Serializer):
                 number = serializers.IntegerField()
@@ -142,18 +160,21 @@ class ConceptPageOutput(ConceptRefOutput):
             prompt = serializers.CharField()
             hints = Hint(many=True, help_text="Teasers only; the practice loop reveals each body.")
 
+        # Describes selectors.StoryboardTexts.
         @extend_schema_serializer(component_name="ConceptStoryboard")
         class Storyboard(serializers.Serializer):
             heading = serializers.CharField()
             lens = serializers.CharField()
             commit = serializers.CharField()
 
+        # Describes selectors.VisualInquiryTexts.
         @extend_schema_serializer(component_name="ConceptVisualInquiry")
         class VisualInquiry(serializers.Serializer):
             heading = serializers.CharField()
             question = serializers.CharField()
             commit = serializers.CharField()
 
+        # Describes selectors.AfterFirstPassTexts.
         @extend_schema_serializer(component_name="ConceptAfterFirstPass")
         class AfterFirstPass(serializers.Serializer):
             heading = serializers.CharField()
@@ -168,6 +189,7 @@ class ConceptPageOutput(ConceptRefOutput):
         after_first_pass = AfterFirstPass(help_text="After The First Pass.")
         research_instruction = serializers.CharField()
 
+    # Describes selectors.ConceptLinks.
     @extend_schema_serializer(component_name="ConceptLinks")
     class Links(serializers.Serializer):
         learning_path = serializers.URLField()
@@ -204,10 +226,11 @@ class ConceptPageOutput(ConceptRefOutput):
         return fields
 
 
-def concept_payload(*, concept: Concept, request) -> dict:
+def concept_payload(*, concept: Concept, request) -> ConceptPage:
     """The detail response: what the API serves and what the admin preview shows.
 
-    `concept_page` builds JSON-ready values already, in the shape `ConceptDetailApi.Output`
-    documents (tests/concepts/test_api.py holds the two equal on every page of content/), so
-    the page is served as built rather than copied field by field through the serializer."""
+    `concept_page` builds JSON-ready values already, in the shape `selectors.ConceptPage`
+    declares (mypy checks the builder against it) and `ConceptPageOutput` documents
+    (tests/concepts/test_api.py holds the two equal on every page of content/), so the page is
+    served as built rather than copied field by field through the serializer."""
     return concept_page(concept=concept, user=request.user, request=request)

@@ -1,5 +1,7 @@
 """Source endpoints: the registry, one source (or its CSL item) and its local snapshots."""
 
+from typing import Any
+
 from django.http import FileResponse, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.urls import reverse
 from drf_spectacular.types import OpenApiTypes
@@ -93,7 +95,8 @@ class SourceDetailApi(APIView):
         if request.accepted_renderer.format == "csl":
             return Response(source_csl(source))
         history = source_snapshots(source=source)
-        data = source_data(source, history[0] if history else None, request)
+        # The summary, and the keys only this answer adds.
+        data: dict[str, Any] = {**source_data(source, history[0] if history else None, request)}
         data["snapshots"] = [snapshot_data(source, snapshot, request) for snapshot in history]
         # Every snapshot stays downloadable at its own hash; older ones are marked superseded.
         for row in data["snapshots"][1:]:
