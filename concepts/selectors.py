@@ -4,7 +4,7 @@ Each function runs a fixed number of queries whatever the page or the graph hold
 """
 
 from collections.abc import Iterable, Mapping
-from typing import Any
+from typing import Any, TypedDict, cast
 from urllib.parse import urlencode
 
 from django.db import connection
@@ -29,6 +29,231 @@ from .models import (
 
 SNAPSHOT_READY = "Local snapshot ready"
 SNAPSHOT_MISSING = "No local snapshot"
+
+
+# The concept page's shape -------------------------------------------------------------------
+# What concept_page() returns, every key always present; concepts.api.page.ConceptPageOutput
+# documents the same shape for the schema (each of its serializers names its TypedDict).
+
+
+class ConceptRef(TypedDict):
+    key: str
+    path: str
+    area: str
+    area_title: str
+    slug: str
+    title: str
+    summary: str
+    status: str
+    difficulty: int
+    url: str
+
+
+class ConceptLinks(TypedDict):
+    learning_path: str
+    practice: str
+    research_drafts: str
+    claims: str
+    bibliography: str
+
+
+class Readiness(TypedDict):
+    ready: int
+    total: int
+    label: str
+
+
+class SectionData(TypedDict):
+    key: str
+    kind: str
+    order: int
+    number: str
+    title: str
+    summary: str
+    prompt: str
+    section_prompt: str
+    body: str
+    body_source: str
+    ready: bool
+    version: str
+
+
+class ObjectData(TypedDict):
+    key: str
+    kind: str
+    anchor: str
+    title: str
+    section: str | None
+    operational: bool
+    body: str
+    language: str
+    expected_output: str
+    demo_kind: str
+    params: Any  # the object's JSON parameters, as stored
+    version: str
+
+
+class ConceptBefore(ConceptRef):
+    carry_in: str
+
+
+class ConceptNext(ConceptRef):
+    carry_out: str
+
+
+class RelatedLink(TypedDict):
+    title: str
+    url: str
+    note: str
+    target: ConceptRef | None
+
+
+class LearningMapNow(TypedDict):
+    key: str
+    title: str
+    summary: str
+    readiness: str
+    test_the_link: str
+
+
+class LearningMapCounts(TypedDict):
+    prerequisites: int
+    next_concepts: int
+    related_links: int
+
+
+class BridgeStop(TypedDict):
+    key: str
+    title: str
+    note: str
+
+
+class Bridge(TypedDict):
+    carry_in: BridgeStop | None
+    work_here: BridgeStop
+    carry_out: BridgeStop | None
+    test_the_link: str
+
+
+class LearningMap(TypedDict):
+    before: list[ConceptBefore]
+    now: LearningMapNow
+    next: list[ConceptNext]
+    related: list[RelatedLink]
+    counts: LearningMapCounts
+    counts_label: str
+    bridge: Bridge
+
+
+class SnapshotState(TypedDict):
+    state: str
+    sha256: str
+    size_bytes: int
+    media_type: str
+    retrieved_on: str
+    download_url: str
+
+
+class SourceBibliography(TypedDict):
+    kind: str
+    authors: list[str]
+    short_authors: str
+    year: int | None
+    venue: str
+    web_url: str
+    doi: str
+    arxiv_id: str
+
+
+class SourceSummary(SourceBibliography):
+    key: str
+    object_key: str
+    label: str
+    title: str
+    version: str
+    url: str
+    snapshot_state: str
+    snapshot: SnapshotState | None
+
+
+class PageSource(SourceSummary):
+    grounds: str
+
+
+class SourcesSummary(TypedDict):
+    count: int
+    label: str
+    snapshot_state: str
+
+
+class ConceptDemo(TypedDict):
+    key: str
+    anchor: str
+    title: str
+    demo_kind: str
+    params: Any  # the demo object's JSON parameters, as stored
+    body: str
+    runs_url: str
+
+
+class PracticeHintTeaser(TypedDict):
+    number: int
+    teaser: str
+
+
+class PracticeTexts(TypedDict):
+    hints: list[PracticeHintTeaser]
+    heading: str
+    prompt: str
+
+
+class StoryboardTexts(TypedDict):
+    heading: str
+    lens: str
+    commit: str
+
+
+class VisualInquiryTexts(TypedDict):
+    heading: str
+    question: str
+    commit: str
+
+
+class AfterFirstPassTexts(TypedDict):
+    heading: str
+    body: str
+
+
+class LearnerTexts(TypedDict):
+    practice: PracticeTexts
+    anchored_question: str
+    storyboard: StoryboardTexts
+    visual_inquiry: VisualInquiryTexts
+    after_first_pass: AfterFirstPassTexts
+    research_instruction: str
+
+
+class ConceptPage(ConceptRef):
+    """The page as this app builds it; sections other apps register (learning_platform.pages)
+    are added under their own names, outside these keys."""
+
+    links: ConceptLinks
+    importance: str
+    math_level: str
+    read_minutes: int
+    illustration_caption: str
+    live_demo: bool
+    version: str
+    updated_at: str | None
+    readiness: Readiness
+    sections: list[SectionData]
+    objects: list[ObjectData]
+    learning_map: LearningMap
+    related_links: list[RelatedLink]
+    sources: list[PageSource]
+    sources_summary: SourcesSummary
+    demos: list[ConceptDemo]
+    learner: LearnerTexts
 
 
 def _plural(count: int, singular: str, plural: str | None = None) -> str:
@@ -92,18 +317,33 @@ def practice_hints_of(concept_key: str) -> QuerySet[PracticeHint]:
     return PracticeHint.objects.filter(concept__area=area, concept__slug=slug).order_by("number")
 
 
-def learner_texts(concept: Concept, hints: Iterable[PracticeHint]) -> dict[str, Any]:
-    """The texts around the page's panels, grouped as concept.yaml's ``learner:`` block. Hints
-    show their teasers only: a learner reveals each body through the practice loop."""
-    texts: dict[str, Any] = {
-        "practice": {"hints": [{"number": h.number, "teaser": h.teaser} for h in hints]}
+def learner_texts(concept: Concept, hints: Iterable[PracticeHint]) -> LearnerTexts:
+    """The texts around the page's panels, grouped as concept.yaml's ``learner:`` block
+    (Concept.LEARNER_FIELDS). Hints show their teasers only: a learner reveals each body
+    through the practice loop."""
+    return {
+        "practice": {
+            "hints": [{"number": h.number, "teaser": h.teaser} for h in hints],
+            "heading": concept.practice_heading,
+            "prompt": concept.practice_prompt,
+        },
+        "anchored_question": concept.anchored_question,
+        "storyboard": {
+            "heading": concept.storyboard_heading,
+            "lens": concept.storyboard_lens,
+            "commit": concept.storyboard_commit,
+        },
+        "visual_inquiry": {
+            "heading": concept.visual_inquiry_heading,
+            "question": concept.visual_inquiry_question,
+            "commit": concept.visual_inquiry_commit,
+        },
+        "after_first_pass": {
+            "heading": concept.after_first_pass_heading,
+            "body": concept.after_first_pass_body,
+        },
+        "research_instruction": concept.research_instruction,
     }
-    for name, place in Concept.LEARNER_FIELDS.items():
-        target = texts
-        for part in place[:-1]:
-            target = target.setdefault(part, {})
-        target[place[-1]] = getattr(concept, name)
-    return texts
 
 
 def concept_api_path(concept: Concept) -> str:
@@ -133,7 +373,7 @@ def concept_edges(*, concept: Concept, user) -> tuple[list[Prerequisite], list[P
     return before, after
 
 
-def concept_ref(concept: Concept, request=None) -> dict[str, Any]:
+def concept_ref(concept: Concept, request=None) -> ConceptRef:
     return {
         "key": concept.key,
         "path": concept.path,
@@ -148,7 +388,7 @@ def concept_ref(concept: Concept, request=None) -> dict[str, Any]:
     }
 
 
-def concept_links(concept: Concept, request=None) -> dict[str, str]:
+def concept_links(concept: Concept, request=None) -> ConceptLinks:
     """Where the page's neighbours live: its learning path, practice loop, the learner's
     research-room drafts on it, its claims and its bibliography."""
     route = {"area": concept.area, "slug": concept.slug}
@@ -168,7 +408,7 @@ def readiness_label(ready: int, total: int) -> str:
 
 def section_data(
     section: Section, objects: Mapping[tuple[str, str], EmbeddedObject]
-) -> dict[str, Any]:
+) -> SectionData:
     """A section as served: ``body`` with its embedded objects expanded, ``body_source`` as
     stored (with the ``{{kind:anchor}}`` references)."""
     return {
@@ -187,7 +427,7 @@ def section_data(
     }
 
 
-def object_data(obj: ConceptObject, section_kinds: dict[int, str]) -> dict[str, Any]:
+def object_data(obj: ConceptObject, section_kinds: dict[int, str]) -> ObjectData:
     return {
         "key": obj.key,
         "kind": obj.kind,
@@ -227,7 +467,9 @@ def snapshots_latest(*, source_ids: Iterable[int]) -> dict[int, SourceSnapshot]:
     return {snapshot.source_id: snapshot for snapshot in rows}
 
 
-def snapshot_data(source: Source, snapshot: SourceSnapshot | None, request=None) -> dict | None:
+def snapshot_data(
+    source: Source, snapshot: SourceSnapshot | None, request=None
+) -> SnapshotState | None:
     if snapshot is None:
         return None
     return {
@@ -245,7 +487,7 @@ def snapshot_data(source: Source, snapshot: SourceSnapshot | None, request=None)
     }
 
 
-def source_bibliography(source: Source) -> dict[str, Any]:
+def source_bibliography(source: Source) -> SourceBibliography:
     """The bibliographic record, as the API and the object resolver both show it; ``web_url``
     is where the work itself is published."""
     return {
@@ -260,7 +502,7 @@ def source_bibliography(source: Source) -> dict[str, Any]:
     }
 
 
-def source_data(source: Source, snapshot: SourceSnapshot | None, request=None) -> dict[str, Any]:
+def source_data(source: Source, snapshot: SourceSnapshot | None, request=None) -> SourceSummary:
     return {
         "key": source.key,
         "object_key": source.object_key,
@@ -282,7 +524,7 @@ def sources_state_label(attached: int, without_snapshot: int) -> str:
     return f"{without_snapshot} of {attached} sources without a local snapshot"
 
 
-def concept_page(*, concept: Concept, user, request=None) -> dict[str, Any]:
+def concept_page(*, concept: Concept, user, request=None) -> ConceptPage:
     """The whole concept page as JSON-ready data, in a fixed number of queries. Neighbours
     and related concepts the user may not see are absent from its learning map."""
     sections = list(concept.sections.all())
@@ -299,18 +541,18 @@ def concept_page(*, concept: Concept, user, request=None) -> dict[str, Any]:
     snapshots = snapshots_latest(source_ids=[link.source_id for link in source_links])
 
     ready = sum(1 for section in sections if section.ready)
-    readiness = {
+    readiness: Readiness = {
         "ready": ready,
         "total": len(sections),
         "label": readiness_label(ready, len(sections)),
     }
-    before_data = [
+    before_data: list[ConceptBefore] = [
         {**concept_ref(edge.prerequisite, request), "carry_in": edge.carry_in} for edge in before
     ]
-    next_data = [
+    next_data: list[ConceptNext] = [
         {**concept_ref(edge.concept, request), "carry_out": edge.carry_out} for edge in after
     ]
-    related_data = [
+    related_data: list[RelatedLink] = [
         {
             "title": link.title or (link.target.title if link.target else link.url),
             "url": link.url,
@@ -319,7 +561,7 @@ def concept_page(*, concept: Concept, user, request=None) -> dict[str, Any]:
         }
         for link in related
     ]
-    sources = [
+    sources: list[PageSource] = [
         {
             **source_data(link.source, snapshots.get(link.source_id), request),
             "grounds": link.grounds,
@@ -328,7 +570,7 @@ def concept_page(*, concept: Concept, user, request=None) -> dict[str, Any]:
     ]
     without_snapshot = sum(1 for link in source_links if link.source_id not in snapshots)
     object_rows = [object_data(obj, section_kinds) for obj in objects]
-    demos = [
+    demos: list[ConceptDemo] = [
         {
             "key": row["key"],
             "anchor": row["anchor"],
@@ -341,7 +583,7 @@ def concept_page(*, concept: Concept, user, request=None) -> dict[str, Any]:
         for row in object_rows
         if row["kind"] == ConceptObject.Kind.DEMO
     ]
-    counts = {
+    counts: LearningMapCounts = {
         "prerequisites": len(before_data),
         "next_concepts": len(next_data),
         "related_links": len(related_data),
@@ -349,7 +591,7 @@ def concept_page(*, concept: Concept, user, request=None) -> dict[str, Any]:
     first_before = before_data[0] if before_data else None
     first_next = next_data[0] if next_data else None
 
-    page: dict[str, Any] = {
+    page: ConceptPage = {
         **concept_ref(concept, request),
         "links": concept_links(concept, request),
         "importance": concept.importance,
@@ -414,8 +656,10 @@ def concept_page(*, concept: Concept, user, request=None) -> dict[str, Any]:
         "demos": demos,
         "learner": learner_texts(concept, concept.practice_hints.all()),
     }
+    # Other apps' sections go under their own names, outside the keys ConceptPage declares.
+    contributed = cast(dict[str, Any], page)
     for name, build in page_sections().items():
-        page[name] = build(concept=concept, request=request)
+        contributed[name] = build(concept=concept, request=request)
     return page
 
 
