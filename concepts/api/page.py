@@ -7,21 +7,22 @@ from rest_framework import serializers
 from learning_platform.pages import page_section_outputs
 
 from ..models import Concept
-from ..selectors import ConceptPage, concept_page
+from ..selectors import concept_page
+from ..shapes import ConceptPage
 from .serializers import ConceptRefOutput, RenderedObjectOutput, RenderedSectionOutput, SourceOutput
 
 
-# Describes selectors.ConceptPage.
+# Describes shapes.ConceptPage.
 @extend_schema_serializer(component_name="ConceptPage")
 class ConceptPageOutput(ConceptRefOutput):
-    # Describes selectors.Readiness.
+    # Describes shapes.Readiness.
     @extend_schema_serializer(component_name="ConceptReadiness")
     class Readiness(serializers.Serializer):
         ready = serializers.IntegerField()
         total = serializers.IntegerField()
         label = serializers.CharField()  # type: ignore[assignment]  # DRF's metaclass pops declared fields: no Field.label clash
 
-    # Describes selectors.SectionData, with `rendered` added by rendering.page_rendered.
+    # Describes shapes.SectionData, with `rendered` added by rendering.page_rendered.
     @extend_schema_serializer(component_name="ConceptSection")
     class SectionOutput(serializers.Serializer):
         key = serializers.CharField()
@@ -42,7 +43,7 @@ class ConceptPageOutput(ConceptRefOutput):
         version = serializers.CharField()
         rendered = RenderedSectionOutput(required=False, help_text="With ?render=html only.")
 
-    # Describes selectors.ObjectData, with `rendered` added by rendering.page_rendered.
+    # Describes shapes.ObjectData, with `rendered` added by rendering.page_rendered.
     @extend_schema_serializer(component_name="ConceptObject")
     class ObjectOutput(serializers.Serializer):
         key = serializers.CharField()
@@ -61,17 +62,17 @@ class ConceptPageOutput(ConceptRefOutput):
         version = serializers.CharField()
         rendered = RenderedObjectOutput(required=False, help_text="With ?render=html only.")
 
-    # Describes selectors.ConceptBefore.
+    # Describes shapes.ConceptBefore.
     @extend_schema_serializer(component_name="ConceptBefore")
     class BeforeOutput(ConceptRefOutput):
         carry_in = serializers.CharField()
 
-    # Describes selectors.ConceptNext.
+    # Describes shapes.ConceptNext.
     @extend_schema_serializer(component_name="ConceptNext")
     class NextOutput(ConceptRefOutput):
         carry_out = serializers.CharField()
 
-    # Describes selectors.RelatedLink.
+    # Describes shapes.RelatedLink.
     @extend_schema_serializer(component_name="ConceptRelatedLink")
     class RelatedOutput(serializers.Serializer):
         title = serializers.CharField()
@@ -79,17 +80,17 @@ class ConceptPageOutput(ConceptRefOutput):
         note = serializers.CharField()
         target = ConceptRefOutput(allow_null=True)
 
-    # Describes selectors.BridgeStop.
+    # Describes shapes.BridgeStop.
     @extend_schema_serializer(component_name="ConceptBridgeStop")
     class BridgeStop(serializers.Serializer):
         key = serializers.CharField()
         title = serializers.CharField()
         note = serializers.CharField()
 
-    # Describes selectors.LearningMap.
+    # Describes shapes.LearningMap.
     @extend_schema_serializer(component_name="ConceptLearningMap")
     class LearningMap(serializers.Serializer):
-        # Describes selectors.LearningMapNow.
+        # Describes shapes.LearningMapNow.
         @extend_schema_serializer(component_name="ConceptLearningMapNow")
         class Now(serializers.Serializer):
             key = serializers.CharField()
@@ -98,14 +99,14 @@ class ConceptPageOutput(ConceptRefOutput):
             readiness = serializers.CharField()
             test_the_link = serializers.CharField()
 
-        # Describes selectors.LearningMapCounts.
+        # Describes shapes.LearningMapCounts.
         @extend_schema_serializer(component_name="ConceptLearningMapCounts")
         class Counts(serializers.Serializer):
             prerequisites = serializers.IntegerField()
             next_concepts = serializers.IntegerField()
             related_links = serializers.IntegerField()
 
-        # Describes selectors.Bridge.
+        # Describes shapes.Bridge.
         @extend_schema_serializer(component_name="ConceptBridge")
         class Bridge(serializers.Serializer):
             carry_in = serializers.DictField(allow_null=True)
@@ -121,19 +122,19 @@ class ConceptPageOutput(ConceptRefOutput):
         counts_label = serializers.CharField()
         bridge = Bridge()
 
-    # Describes selectors.PageSource.
+    # Describes shapes.PageSource.
     @extend_schema_serializer(component_name="ConceptPageSource")
     class PageSourceOutput(SourceOutput):
         grounds = serializers.CharField()
 
-    # Describes selectors.SourcesSummary.
+    # Describes shapes.SourcesSummary.
     @extend_schema_serializer(component_name="ConceptSourcesSummary")
     class SourcesSummary(serializers.Serializer):
         count = serializers.IntegerField()
         label = serializers.CharField()  # type: ignore[assignment]  # DRF's metaclass pops declared fields: no Field.label clash
         snapshot_state = serializers.CharField()
 
-    # Describes selectors.ConceptDemo.
+    # Describes shapes.ConceptDemo.
     @extend_schema_serializer(component_name="ConceptDemo")
     class DemoOutput(serializers.Serializer):
         key = serializers.CharField()
@@ -144,13 +145,13 @@ class ConceptPageOutput(ConceptRefOutput):
         body = serializers.CharField()
         runs_url = serializers.CharField()
 
-    # Describes selectors.LearnerTexts.
+    # Describes shapes.LearnerTexts.
     @extend_schema_serializer(component_name="ConceptLearnerTexts")
     class LearnerOutput(serializers.Serializer):
-        # Describes selectors.PracticeTexts.
+        # Describes shapes.PracticeTexts.
         @extend_schema_serializer(component_name="ConceptPractice")
         class Practice(serializers.Serializer):
-            # Describes selectors.PracticeHintTeaser.
+            # Describes shapes.PracticeHintTeaser.
             @extend_schema_serializer(component_name="ConceptPracticeHintTeaser")
             class Hint(serializers.Serializer):
                 number = serializers.IntegerField()
@@ -160,21 +161,21 @@ class ConceptPageOutput(ConceptRefOutput):
             prompt = serializers.CharField()
             hints = Hint(many=True, help_text="Teasers only; the practice loop reveals each body.")
 
-        # Describes selectors.StoryboardTexts.
+        # Describes shapes.StoryboardTexts.
         @extend_schema_serializer(component_name="ConceptStoryboard")
         class Storyboard(serializers.Serializer):
             heading = serializers.CharField()
             lens = serializers.CharField()
             commit = serializers.CharField()
 
-        # Describes selectors.VisualInquiryTexts.
+        # Describes shapes.VisualInquiryTexts.
         @extend_schema_serializer(component_name="ConceptVisualInquiry")
         class VisualInquiry(serializers.Serializer):
             heading = serializers.CharField()
             question = serializers.CharField()
             commit = serializers.CharField()
 
-        # Describes selectors.AfterFirstPassTexts.
+        # Describes shapes.AfterFirstPassTexts.
         @extend_schema_serializer(component_name="ConceptAfterFirstPass")
         class AfterFirstPass(serializers.Serializer):
             heading = serializers.CharField()
@@ -189,7 +190,7 @@ class ConceptPageOutput(ConceptRefOutput):
         after_first_pass = AfterFirstPass(help_text="After The First Pass.")
         research_instruction = serializers.CharField()
 
-    # Describes selectors.ConceptLinks.
+    # Describes shapes.ConceptLinks.
     @extend_schema_serializer(component_name="ConceptLinks")
     class Links(serializers.Serializer):
         learning_path = serializers.URLField()
@@ -229,7 +230,7 @@ class ConceptPageOutput(ConceptRefOutput):
 def concept_payload(*, concept: Concept, request) -> ConceptPage:
     """The detail response: what the API serves and what the admin preview shows.
 
-    `concept_page` builds JSON-ready values already, in the shape `selectors.ConceptPage`
+    `concept_page` builds JSON-ready values already, in the shape `shapes.ConceptPage`
     declares (mypy checks the builder against it) and `ConceptPageOutput` documents
     (tests/concepts/test_api.py holds the two equal on every page of content/), so the page is
     served as built rather than copied field by field through the serializer."""

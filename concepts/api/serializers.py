@@ -4,7 +4,7 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema_serializer
 from rest_framework import serializers
 
 
-# Describes selectors.ConceptRef.
+# Describes shapes.ConceptRef.
 @extend_schema_serializer(component_name="ConceptRef")
 class ConceptRefOutput(serializers.Serializer):
     key = serializers.CharField()
@@ -19,7 +19,7 @@ class ConceptRefOutput(serializers.Serializer):
     url = serializers.URLField(help_text="The concept page's absolute address.")
 
 
-# Describes selectors.SnapshotState.
+# Describes shapes.SnapshotState.
 @extend_schema_serializer(component_name="SnapshotState")
 class SnapshotOutput(serializers.Serializer):
     state = serializers.CharField()
@@ -30,7 +30,7 @@ class SnapshotOutput(serializers.Serializer):
     download_url = serializers.CharField()
 
 
-# Describes selectors.SourceSummary.
+# Describes shapes.SourceSummary.
 @extend_schema_serializer(component_name="SourceSummary")
 class SourceOutput(serializers.Serializer):
     key = serializers.CharField()
