@@ -1,5 +1,7 @@
-"""The concepts part of ``content/``: sources and their snapshots, concepts, sections, objects,
-prerequisite edges, related links and concept–source attachments, as files a person edits.
+"""The concepts part of ``content/``: sources and concepts as files a person edits.
+
+Sources and their snapshots, concepts, sections, objects, prerequisite edges, related links
+and concept–source attachments:
 
 ```
 content/sources/<key>.yaml                        bibliographic record + snapshot file and sha256
