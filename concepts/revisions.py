@@ -24,6 +24,7 @@ from typing import Any, cast
 
 from django.db import transaction
 from django.db.models.signals import post_delete, post_save
+from django.urls import reverse
 from django.utils import timezone
 
 from .models import (
@@ -62,15 +63,26 @@ class RevisionMiddleware:
     """Content writes through the admin and the content API are one revision scope each, with
     the signed-in user (session or token: DRF sets it on the request) as the author."""
 
-    PATHS = ("/admin/", "/api/v1/concepts/", "/api/v1/sources/")
-
     def __init__(self, get_response):
         self.get_response = get_response
+        self.paths: tuple[str, ...] | None = None
+
+    def _paths(self) -> tuple[str, ...]:
+        # Reversed on the first request: the URLconf is not loaded while middleware is built.
+        if self.paths is None:
+            self.paths = (
+                reverse("admin:index"),
+                reverse("concept-list"),
+                reverse("source-list"),
+            )
+        return self.paths
 
     def __call__(self, request):
-        if request.method in ("GET", "HEAD", "OPTIONS") or not request.path.startswith(self.PATHS):
+        if request.method in ("GET", "HEAD", "OPTIONS") or not request.path.startswith(
+            self._paths()
+        ):
             return self.get_response(request)
-        door = Door.ADMIN if request.path.startswith("/admin/") else Door.API
+        door = Door.ADMIN if request.path.startswith(self._paths()[0]) else Door.API
         with revision_scope(door=door, reason=f"{request.method} {request.path}") as scope:
             response = self.get_response(request)
             scope.author = getattr(request, "user", None)

@@ -371,7 +371,9 @@ def concept_page(*, concept: Concept, user, request=None) -> ConceptPage:
             "demo_kind": row["demo_kind"],
             "params": row["params"],
             "body": row["body"],
-            "runs_url": _absolute(request, f"/api/v1/demos/{row['demo_kind']}/runs/"),
+            "runs_url": _absolute(
+                request, reverse("demo-run-request", kwargs={"kind": row["demo_kind"]})
+            ),
         }
         for row in object_rows
         if row["kind"] == ConceptObject.Kind.DEMO
