@@ -32,7 +32,9 @@ from learning_platform.roles import is_editor, is_reviewer
 from . import selectors, signing
 from .jsonld import claim_review_jsonld
 from .models import Badge, Claim, ClaimReview, ClaimVerification, WitnessLink
-from .services import checkpoint_issue, claim_verify, review_record
+from .review_log import checkpoint_issue
+from .reviews import review_record
+from .verify import claim_verify
 
 
 class IsReviewerOrReadOnly(BasePermission):

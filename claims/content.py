@@ -29,16 +29,9 @@ from learning_platform.content import ContentError, LoadReport, text_check
 
 from .chain import sha256_json
 from .models import Claim, ClaimReview
-from .services import (
-    CONTENT_IMPORT_USERNAME,
-    claim_create,
-    claim_sources_set,
-    claim_update,
-    claim_witnesses_set,
-    review_import,
-    review_restore,
-    verification_restore,
-)
+from .restore import review_restore, verification_restore
+from .reviews import CONTENT_IMPORT_USERNAME, review_import
+from .services import claim_create, claim_sources_set, claim_update, claim_witnesses_set
 
 FOLDER = "claims"
 HEX64 = re.compile(r"^[0-9a-f]{64}$")
