@@ -233,7 +233,7 @@ def build_registry(n_claims: int, n_reviews: int) -> dict:
     )
     # The stored badges, queue times and counts, as the services write them.
     from claims.badges import badge_expression, waiting_since_expression
-    from claims.services import claim_counts_refresh
+    from claims.counts import claim_counts_refresh
 
     Claim.objects.filter(concept__in=concepts).update(
         badge=badge_expression(), waiting_since=waiting_since_expression()
@@ -254,7 +254,7 @@ def sign_into_log(reviews: list) -> None:
     """Append the reviews to the registry-wide log after what is there, signed as the services
     sign them."""
     from claims import signing
-    from claims.services import review_log_head
+    from claims.review_log import review_log_head
 
     index, head = review_log_head()
     for review in building(reviews, desc="Signing the log"):
@@ -268,9 +268,9 @@ def sign_into_log(reviews: list) -> None:
 def check_sample(registry: dict) -> None:
     """The bulk-built rows agree with what the services compute."""
     from claims.audit import review_trail_verify
+    from claims.fingerprints import claim_fingerprint
     from claims.models import Claim
     from claims.selectors import claim_list
-    from claims.services import claim_fingerprint
 
     for claim in Claim.objects.filter(concept__area="bench")[:: max(1, registry["claims"] // 7)]:
         assert claim.fingerprint == claim_fingerprint(claim=claim), claim.key

@@ -1,7 +1,7 @@
 """Claims in the admin: editors curate claims; reviewers record reviews from the claim's page.
 
 Reviews are shown read-only, with stale ones marked. Nobody, superusers included, can change or
-delete one here; a new review goes through claims.services.review_record with the logged-in user
+delete one here; a new review goes through claims.reviews.review_record with the logged-in user
 as its reviewer (the form has no reviewer field). The review queue (unreviewed and stale claims,
 longest-waiting first) is a page of the claim admin, read by the same selector as the API.
 """
@@ -18,7 +18,7 @@ from learning_platform.roles import is_reviewer
 
 from . import admin_review, selectors
 from .models import Badge, Claim, ClaimReview, ClaimSource, ClaimVerification, ClaimWitness
-from .services import review_validate, reviewer_label_validate
+from .reviews import review_validate, reviewer_label_validate
 
 REVIEW_QUEUE_PAGE_SIZE = admin_review.REVIEW_QUEUE_PAGE_SIZE
 

@@ -2,7 +2,7 @@
 
 The review page shows, side by side, the claim with what changed since its latest review and
 the form that records a review; below, each cited source with its locator and snapshot and
-each witness whole. Saving calls claims.services.review_record (with the fingerprint the page
+each witness whole. Saving calls claims.reviews.review_record (with the fingerprint the page
 showed, so a claim changed meanwhile is refused, not certified) and goes on to the next claim
 in the queue, with the same filters.
 """
@@ -24,8 +24,8 @@ from concepts.selectors import concept_list
 from . import review_selectors
 from .models import Claim, ClaimReview
 from .review_selectors import QUEUE_AGES, QUEUE_REASONS, QueueFilters
+from .reviews import review_record
 from .selectors import claims_with_links
-from .services import review_record
 
 REVIEW_QUEUE_PAGE_SIZE = 100
 

@@ -11,7 +11,7 @@ class ClaimsConfig(AppConfig):
         from learning_platform.pages import register_page_section
 
         from . import content, selectors, signals
-        from .api import ConceptPageClaimsOutput
+        from .serializers import ConceptPageClaimsOutput
 
         signals.connect()
         register_resolver("claim")(selectors.claim_resolve)

@@ -33,6 +33,8 @@ from learning_platform.progress import StepProgress
 from . import signing
 from .badges import badge_of, waiting_since_of
 from .chain import fingerprint_of_inputs, review_hash_of
+from .counts import claim_counts_recount
+from .fingerprints import claim_fingerprints_now
 from .models import (
     Claim,
     ClaimCount,
@@ -41,7 +43,6 @@ from .models import (
     ReviewCheckpoint,
     ReviewerIdentity,
 )
-from .services import claim_counts_recount, claim_fingerprints_now
 
 CHECKPOINT_FIELDS = ("type", "size", "head", "issued_at", "key_id", "signature")
 

@@ -1,7 +1,7 @@
 """The badge and the review-queue time as SQL over a claim's own columns.
 
 Both are stored on the claim (``Claim.badge``, ``Claim.waiting_since``) by
-claims.services.claim_badges_sync whenever a column they read changes, so that lists filter and
+claims.counts.claim_badges_sync whenever a column they read changes, so that lists filter and
 order by indexed columns; these expressions are what the services store and what
 verify_reviews recomputes.
 """

@@ -13,9 +13,7 @@ loaded into a fresh database after its claim, sources or witnesses changed is st
 Export writes the same shape back (only imported reviews), byte for byte what loading read.
 """
 
-import datetime
 import json
-import re
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -28,88 +26,23 @@ from learning_platform import yaml_files
 from learning_platform.content import ContentError, LoadReport, text_check
 
 from .chain import sha256_json
-from .models import Claim, ClaimReview
-from .services import (
-    CONTENT_IMPORT_USERNAME,
-    claim_create,
-    claim_sources_set,
-    claim_update,
-    claim_witnesses_set,
-    review_import,
-    review_restore,
-    verification_restore,
+from .content_models import (
+    ClaimEntry,
+    ClaimsFile,
+    FileReviewEntry,
+    RecordedReviewEntry,
+    VerificationEntry,
+    entry_validate,
 )
+from .models import Claim, ClaimReview
+from .restore import review_restore, verification_restore
+from .reviews import CONTENT_IMPORT_USERNAME, review_import
+from .services import claim_create, claim_sources_set, claim_update, claim_witnesses_set
 
 FOLDER = "claims"
-HEX64 = re.compile(r"^[0-9a-f]{64}$")
-CLAIM_FIELDS = {
-    "key",
-    "status",
-    "text",
-    "support_note",
-    "sources",
-    "witnesses",
-    "reviews",
-    "verifications",
-}
-# A review as recorded (exported with its chain fields): restored exactly, hash checked.
-RECORD_FIELDS = {
-    "sequence",
-    "reviewer",
-    "reviewer_uid",
-    "recorded_at",
-    "fingerprint_inputs",
-    "concept_revision",
-    "verification_seen",
-    "previous_hash",
-    "hash",
-}
-VERIFICATION_FIELDS = {
-    "outcome",
-    "invariant",
-    "result_hash",
-    "witness_code_version",
-    "fingerprint",
-    "record",
-    "verified_at",
-    "verified_by",
-}
-REVIEW_FIELDS = {
-    "reviewer_label",
-    "reviewed_on",
-    "verdict",
-    "summary",
-    "scope_covers",
-    "scope_excludes",
-    "sources_checked",
-    "witnesses_checked",
-    "fingerprint",
-}
 
 
 # Reading --------------------------------------------------------------------------------------
-
-
-def _require(mapping: dict, name: str, path: Path, where: str, kind: type = str) -> Any:
-    if name not in mapping or mapping[name] in (None, ""):
-        raise ContentError(path, f"{where}.{name}", "is required")
-    value = mapping[name]
-    if not isinstance(value, kind):
-        raise ContentError(path, f"{where}.{name}", f"must be a {kind.__name__}")
-    return value
-
-
-def _string_list(mapping: dict, name: str, path: Path, where: str) -> list[str]:
-    value = mapping.get(name) or []
-    if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
-        raise ContentError(path, f"{where}.{name}", "must be a list of strings")
-    return value
-
-
-def _unknown(mapping: dict, allowed: set[str], path: Path, where: str) -> None:
-    extra = sorted(set(mapping) - allowed)
-    if extra:
-        raise ContentError(path, f"{where}.{extra[0]}", "is not a known field")
 
 
 def _object_by_key(key: str) -> ConceptObject | None:
@@ -123,15 +56,6 @@ def _object_by_key(key: str) -> ConceptObject | None:
     )
 
 
-def _as_date(value: Any, path: Path, where: str) -> datetime.date:
-    if isinstance(value, datetime.date):
-        return value
-    try:
-        return datetime.date.fromisoformat(str(value))
-    except ValueError as exc:
-        raise ContentError(path, where, "must be a date, YYYY-MM-DD") from exc
-
-
 def _content_error(exc: ValidationError, path: Path, where: str) -> ContentError:
     if hasattr(exc, "error_dict"):
         name, messages = next(iter(exc.message_dict.items()))
@@ -139,41 +63,33 @@ def _content_error(exc: ValidationError, path: Path, where: str) -> ContentError
     return ContentError(path, where, " ".join(exc.messages))
 
 
-def _load_claim(concept: Concept, entry: Any, order: int, path: Path, report: LoadReport) -> None:
+def _load_claim(concept: Concept, raw: Any, order: int, path: Path, report: LoadReport) -> None:
     where = f"claims[{order}]"
-    if not isinstance(entry, dict):
-        raise ContentError(path, where, "must be a mapping")
-    _unknown(entry, CLAIM_FIELDS, path, where)
-    key = _require(entry, "key", path, where)
-    text = _require(entry, "text", path, where)
-    status = entry.get("status", Claim.Status.DRAFT)
-    if status not in Claim.Status.values:
-        raise ContentError(path, f"{where}.status", f"must be one of {Claim.Status.values}")
-    support_note = entry.get("support_note") or ""
+    entry = entry_validate(ClaimEntry, raw, path, where)
+    key = entry.key
 
     sources = []
-    raw_sources = entry.get("sources") or []
-    if not isinstance(raw_sources, list):
-        raise ContentError(path, f"{where}.sources", "must be a list")
-    for index, item in enumerate(raw_sources):
-        at = f"{where}.sources[{index}]"
-        if not isinstance(item, dict):
-            raise ContentError(path, at, "must be a mapping with source and locator")
-        _unknown(item, {"source", "locator"}, path, at)
-        source_key = _require(item, "source", path, at)
-        source = Source.objects.filter(key=source_key).first()
+    for index, item in enumerate(entry.sources):
+        source = Source.objects.filter(key=item.source).first()
         if source is None:
-            raise ContentError(path, f"{at}.source", f"no source has the key {source_key!r}")
-        sources.append((source, str(item.get("locator") or "")))
+            raise ContentError(
+                path, f"{where}.sources[{index}].source", f"no source has the key {item.source!r}"
+            )
+        sources.append((source, item.locator))
 
     witnesses = []
-    for index, witness_key in enumerate(_string_list(entry, "witnesses", path, where)):
+    for index, witness_key in enumerate(entry.witnesses):
         witness = _object_by_key(witness_key)
         if witness is None:
             raise ContentError(path, f"{where}.witnesses[{index}]", f"no object {witness_key!r}")
         witnesses.append(witness)
 
-    fields = {"text": text, "status": status, "support_note": support_note, "order": order}
+    fields = {
+        "text": entry.text,
+        "status": entry.status,
+        "support_note": entry.support_note,
+        "order": order,
+    }
     claim = Claim.objects.filter(key=key).first()
     try:
         if claim is None:
@@ -207,15 +123,9 @@ def _load_claim(concept: Concept, entry: Any, order: int, path: Path, report: Lo
     except ValidationError as exc:
         raise _content_error(exc, path, where) from exc
 
-    raw_verifications = entry.get("verifications") or []
-    if not isinstance(raw_verifications, list):
-        raise ContentError(path, f"{where}.verifications", "must be a list")
-    for index, verification in enumerate(raw_verifications):
+    for index, verification in enumerate(entry.verifications):
         _load_verification(claim, verification, path, f"{where}.verifications[{index}]")
-    raw_reviews = entry.get("reviews") or []
-    if not isinstance(raw_reviews, list):
-        raise ContentError(path, f"{where}.reviews", "must be a list")
-    for index, review in enumerate(raw_reviews):
+    for index, review in enumerate(entry.reviews):
         where_review = f"{where}.reviews[{index}]"
         if isinstance(review, dict) and "hash" in review:
             _restore_review(claim, review, path, where_review, report)
@@ -223,72 +133,18 @@ def _load_claim(concept: Concept, entry: Any, order: int, path: Path, report: Lo
             _load_review(claim, review, path, where_review, report)
 
 
-def _as_datetime(value: Any, path: Path, where: str) -> datetime.datetime:
-    if isinstance(value, datetime.datetime):
-        parsed = value
-    else:
-        try:
-            parsed = datetime.datetime.fromisoformat(str(value))
-        except ValueError as exc:
-            raise ContentError(path, where, "must be an ISO 8601 date and time") from exc
-    if parsed.tzinfo is None:
-        raise ContentError(path, where, "must name its time zone (e.g. +00:00)")
-    return parsed
-
-
-def _load_verification(claim: Claim, entry: Any, path: Path, where: str) -> None:
-    if not isinstance(entry, dict):
-        raise ContentError(path, where, "must be a mapping")
-    _unknown(entry, VERIFICATION_FIELDS, path, where)
-    values = {
-        name: _require(entry, name, path, where)
-        for name in ("outcome", "invariant", "result_hash", "witness_code_version", "fingerprint")
-    }
-    values["verified_at"] = _as_datetime(
-        _require(entry, "verified_at", path, where, object), path, f"{where}.verified_at"
-    )
-    record = entry.get("record") or {}
-    if not isinstance(record, dict):
-        raise ContentError(path, f"{where}.record", "must be a mapping")
-    values["record"] = record
+def _load_verification(claim: Claim, raw: Any, path: Path, where: str) -> None:
+    entry = entry_validate(VerificationEntry, raw, path, where)
+    values = dict(entry)
+    verified_by = values.pop("verified_by")
     try:
-        verification_restore(claim=claim, verified_by=entry.get("verified_by") or "", **values)
+        verification_restore(claim=claim, verified_by=verified_by, **values)
     except ValidationError as exc:
         raise _content_error(exc, path, where) from exc
 
 
-def _restore_review(claim: Claim, entry: dict, path: Path, where: str, report: LoadReport) -> None:
-    _unknown(entry, REVIEW_FIELDS | RECORD_FIELDS, path, where)
-    values: dict[str, Any] = {
-        name: _require(entry, name, path, where)
-        for name in (
-            "reviewer",
-            "reviewer_uid",
-            "reviewer_label",
-            "verdict",
-            "summary",
-            "scope_covers",
-            "scope_excludes",
-            "fingerprint",
-            "hash",
-        )
-    }
-    values["sequence"] = _require(entry, "sequence", path, where, int)
-    values["previous_hash"] = str(entry.get("previous_hash") or "")
-    values["reviewed_on"] = _as_date(
-        _require(entry, "reviewed_on", path, where, object), path, f"{where}.reviewed_on"
-    )
-    values["recorded_at"] = _as_datetime(
-        _require(entry, "recorded_at", path, where, object), path, f"{where}.recorded_at"
-    )
-    values["sources_checked"] = _string_list(entry, "sources_checked", path, where)
-    values["witnesses_checked"] = _string_list(entry, "witnesses_checked", path, where)
-    inputs = entry.get("fingerprint_inputs") or {}
-    if not isinstance(inputs, dict):
-        raise ContentError(path, f"{where}.fingerprint_inputs", "must be a mapping")
-    values["fingerprint_inputs"] = inputs
-    values["concept_revision"] = str(entry.get("concept_revision") or "")
-    values["verification_seen"] = str(entry.get("verification_seen") or "")
+def _restore_review(claim: Claim, raw: dict, path: Path, where: str, report: LoadReport) -> None:
+    values = dict(entry_validate(RecordedReviewEntry, raw, path, where))
     try:
         review, created = review_restore(claim=claim, **values)
     except ValidationError as exc:
@@ -310,22 +166,9 @@ def _review_identity(values: Mapping[str, Any]) -> tuple:
     )
 
 
-def _load_review(claim: Claim, entry: Any, path: Path, where: str, report: LoadReport) -> None:
-    if not isinstance(entry, dict):
-        raise ContentError(path, where, "must be a mapping")
-    _unknown(entry, REVIEW_FIELDS, path, where)
-    values = {
-        name: _require(entry, name, path, where)
-        for name in ("reviewer_label", "verdict", "summary", "scope_covers", "scope_excludes")
-    }
-    values["reviewed_on"] = _as_date(
-        _require(entry, "reviewed_on", path, where, object), path, f"{where}.reviewed_on"
-    )
-    values["sources_checked"] = _string_list(entry, "sources_checked", path, where)
-    values["witnesses_checked"] = _string_list(entry, "witnesses_checked", path, where)
-    fingerprint = entry.get("fingerprint")
-    if fingerprint is not None and not HEX64.match(str(fingerprint)):
-        raise ContentError(path, f"{where}.fingerprint", "must be 64 lowercase hex digits")
+def _load_review(claim: Claim, raw: Any, path: Path, where: str, report: LoadReport) -> None:
+    values = dict(entry_validate(FileReviewEntry, raw, path, where))
+    fingerprint = values.pop("fingerprint")
     existing = ClaimReview.objects.filter(
         claim=claim, reviewer__username=CONTENT_IMPORT_USERNAME
     ).values(
@@ -355,18 +198,12 @@ def _load_file(path: Path, report: LoadReport) -> None:
     except UnicodeDecodeError as exc:
         raise ContentError(path, "(file)", "is not UTF-8 text") from exc
     text_check(path, document)
-    if not isinstance(document, dict):
-        raise ContentError(path, "(file)", "must be a mapping with concept and claims")
-    _unknown(document, {"concept", "claims"}, path, "(file)")
-    concept_path = _require(document, "concept", path, "(file)")
-    area, _, slug = concept_path.removeprefix("concept:").partition("/")
+    claims_file = entry_validate(ClaimsFile, document, path, "(file)")
+    area, _, slug = claims_file.concept.removeprefix("concept:").partition("/")
     concept = Concept.objects.filter(area=area, slug=slug).first()
     if concept is None:
-        raise ContentError(path, "concept", f"no concept {concept_path!r} is loaded")
-    claims = document.get("claims") or []
-    if not isinstance(claims, list):
-        raise ContentError(path, "claims", "must be a list")
-    for order, entry in enumerate(claims):
+        raise ContentError(path, "concept", f"no concept {claims_file.concept!r} is loaded")
+    for order, entry in enumerate(claims_file.claims):
         _load_claim(concept, entry, order, path, report)
 
 

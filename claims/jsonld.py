@@ -1,6 +1,6 @@
 """schema.org ClaimReview for a claim's review, as fact-check readers (and Google) expect it."""
 
-from django.urls import reverse
+from rest_framework.reverse import reverse as drf_reverse
 
 from . import selectors
 from .models import Claim, ClaimReview
@@ -15,11 +15,11 @@ RATING: dict[str, int] = {
 
 def claim_page_url(claim: Claim, request) -> str:
     """The claim's public HTML page: what a person opens."""
-    return request.build_absolute_uri(reverse("claim-page", kwargs={"claim_id": claim.pk}))
+    return drf_reverse("claim-page", kwargs={"claim_id": claim.pk}, request=request)
 
 
 def reviewer_page_url(uid: str, request) -> str:
-    return request.build_absolute_uri(reverse("reviewer-page", kwargs={"uid": uid}))
+    return drf_reverse("reviewer-page", kwargs={"uid": uid}, request=request)
 
 
 def review_author(review: ClaimReview, request) -> dict:
@@ -50,15 +50,22 @@ def claim_review_jsonld(*, claim: Claim, review: ClaimReview, request) -> dict:
     rating_name = review.get_verdict_display()
     if stale:
         rating_name = f"Stale: {rating_name.lower()} for an earlier version of the claim"
-    claim_api_url = request.build_absolute_uri(f"/api/v1/claims/{claim.pk}/")
+    claim_api_url = drf_reverse("claim-detail", kwargs={"claim_id": claim.pk}, request=request)
+    review_url = drf_reverse(
+        "claim-review-detail",
+        kwargs={"claim_id": claim.pk, "review_id": review.pk},
+        request=request,
+    )
     page = claim_page_url(claim, request)
-    concept_url = request.build_absolute_uri(
-        reverse("concept-detail", kwargs={"area": claim.concept.area, "slug": claim.concept.slug})
+    concept_url = drf_reverse(
+        "concept-detail",
+        kwargs={"area": claim.concept.area, "slug": claim.concept.slug},
+        request=request,
     )
     return {
         "@context": "https://schema.org",
         "@type": "ClaimReview",
-        "@id": f"{claim_api_url}reviews/{review.pk}/",
+        "@id": review_url,
         "url": f"{page}#review-{review.sequence}",
         "identifier": f"{claim.key}@review-{review.sequence}",
         "claimReviewed": selectors.claim_headline(claim.text),

@@ -173,13 +173,13 @@ class Claim(models.Model):
     order = models.PositiveSmallIntegerField(default=0)
     sources = models.ManyToManyField(Source, through="ClaimSource", related_name="claims")
     witnesses = models.ManyToManyField(ConceptObject, through="ClaimWitness", related_name="claims")
-    # Maintained by claims.services.claim_fingerprint_refresh whenever what it covers changes.
+    # Maintained by claims.fingerprints.claim_fingerprint_refresh whenever what it covers changes.
     fingerprint = models.CharField(max_length=64, blank=True, default="", editable=False)
     fingerprint_changed_at = models.DateTimeField(default=timezone.now, editable=False)
     # What the fingerprint hashes (text, sources with locator and snapshot hash, witnesses with
     # content hash): compared with a review's copy, it says which input changed.
     fingerprint_inputs = models.JSONField(default=dict, blank=True, editable=False)
-    # Maintained by claims.services.review_record, under a lock on this row: the latest review,
+    # Maintained by claims.reviews.review_record, under a lock on this row: the latest review,
     # and the two of its columns the badge reads, so that filtering by badge needs no join.
     latest_review = models.ForeignKey(
         "ClaimReview",
@@ -201,7 +201,7 @@ class Claim(models.Model):
         editable=False,
         related_name="+",
     )
-    # Maintained by claims.services.claim_badges_sync from the columns above (the expressions are
+    # Maintained by claims.counts.claim_badges_sync from the columns above (the expressions are
     # in claims.badges), so that lists filter and order by an index and never compute them.
     badge = models.CharField(
         max_length=30, choices=Badge.choices, default=Badge.UNREVIEWED, editable=False
@@ -467,7 +467,7 @@ class ClaimReview(AppendOnlyModel):
 class ClaimCount(models.Model):
     """How many claims of a concept have a status and a badge, and how many substantive reviews
     they have recorded: the concept page's summary and the claim lists' totals read these rows
-    instead of counting claims. Rewritten by claims.services.claim_counts_refresh in the
+    instead of counting claims. Rewritten by claims.counts.claim_counts_refresh in the
     transaction of every write that changes a claim's status, badge or concept;
     verify_reviews recounts them."""
 

@@ -11,6 +11,7 @@ from urllib.parse import urlencode
 
 from django.db.models import Q, QuerySet, Sum
 from django.urls import reverse
+from rest_framework.reverse import reverse as drf_reverse
 
 from concepts.models import Concept, ConceptRevision
 from concepts.selectors import concept_diff_path
@@ -353,7 +354,7 @@ def claim_resolve(key: str) -> ResolvedObject | None:
         key=claim.key,
         kind="claim",
         title=title,
-        api_url=f"/api/v1/claims/{claim.pk}/",
+        api_url=reverse("claim-detail", kwargs={"claim_id": claim.pk}),
         concept_key=claim.concept.key,
         version=claim.fingerprint,
         context={
@@ -392,8 +393,8 @@ def _page_item(claim: Claim, request=None) -> dict:
     item = {
         "id": claim.pk,
         "key": claim.key,
-        "url": _absolute(request, reverse("claim-detail", kwargs={"claim_id": claim.pk})),
-        "page_url": _absolute(request, reverse("claim-page", kwargs={"claim_id": claim.pk})),
+        "url": drf_reverse("claim-detail", kwargs={"claim_id": claim.pk}, request=request),
+        "page_url": drf_reverse("claim-page", kwargs={"claim_id": claim.pk}, request=request),
         "text": claim.text,
         "status": claim.status,
         "status_label": claim.get_status_display(),

@@ -5,15 +5,16 @@ witnesses (key and content). Any save or delete that touches one of those, throu
 the content loader or a service, refreshes the fingerprints of the claims concerned, their
 stored badges and their concepts' stored counts. The handlers only ask the service to: a write
 made directly (the admin's forms) is refreshed at once, a service's writes once at its end
-(claims.services.claim_fingerprints_batched).
+(claims.fingerprints.claim_fingerprints_batched).
 """
 
 from django.db.models.signals import post_delete, post_save
 
 from concepts.models import Concept, ConceptObject, Source, SourceSnapshot
 
+from .counts import claim_counts_refresh
+from .fingerprints import claim_fingerprints_touch
 from .models import Claim, ClaimSource, ClaimWitness
-from .services import claim_counts_refresh, claim_fingerprints_touch
 
 
 def _claim_saved(sender, instance: Claim, raw: bool = False, **kwargs) -> None:

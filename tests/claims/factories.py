@@ -3,7 +3,7 @@
 import factory
 
 from claims.models import Claim, ClaimSource, ClaimWitness
-from claims.services import review_record
+from claims.reviews import review_record
 from concepts.models import ConceptObject, ConceptSource
 from tests.concepts.factories import (
     ConceptFactory,

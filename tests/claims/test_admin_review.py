@@ -7,8 +7,8 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from claims.fingerprints import claim_fingerprint_refresh
 from claims.models import Claim, ClaimReview
-from claims.services import claim_fingerprint_refresh
 from concepts.models import ConceptRevision
 from concepts.revisions import revision_scope
 from demos.models import DemoRun

@@ -19,7 +19,7 @@ from claims.models import (
     ClaimWitness,
     ReviewerIdentity,
 )
-from claims.services import claim_verification_record
+from claims.verify import claim_verification_record
 from concepts.models import (
     Concept,
     ConceptObject,

@@ -7,8 +7,8 @@ from django.core.management import call_command
 
 from claims.content import claims_export, claims_load, dump_yaml
 from claims.models import Badge, Claim, ClaimReview
+from claims.reviews import CONTENT_IMPORT_USERNAME
 from claims.selectors import claim_badge, claim_list, concept_page_claims
-from claims.services import CONTENT_IMPORT_USERNAME
 from learning_platform.content import ContentError, LoadReport
 
 from .factories import ConceptObjectFactory, ConceptSourceFactory, SourceFactory, record_review

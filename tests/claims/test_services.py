@@ -4,19 +4,14 @@ from datetime import date
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 
-from claims import services
+from claims import fingerprints
 from claims.chain import review_hash_of
+from claims.fingerprints import claim_fingerprint
 from claims.models import Badge, Claim, ClaimReview
+from claims.reviews import review_record
 from claims.selectors import claim_badge
-from claims.services import (
-    claim_create,
-    claim_fingerprint,
-    claim_sources_set,
-    claim_update,
-    claim_verification_record,
-    claim_witnesses_set,
-    review_record,
-)
+from claims.services import claim_create, claim_sources_set, claim_update, claim_witnesses_set
+from claims.verify import claim_verification_record
 from concepts.models import ConceptObject
 
 from .factories import (
@@ -395,13 +390,13 @@ def test_review_record_never_trusts_a_stale_stored_fingerprint(claim, reviewer):
 def refreshes(monkeypatch):
     """The claim ids each fingerprint refresh reads, in order, while the refresh still runs."""
     calls: list[set[int]] = []
-    read = services._claims_with_fingerprint_inputs
+    read = fingerprints._claims_with_fingerprint_inputs
 
     def counted(claim_ids):
         calls.append(set(claim_ids))
         return read(claim_ids)
 
-    monkeypatch.setattr(services, "_claims_with_fingerprint_inputs", counted)
+    monkeypatch.setattr(fingerprints, "_claims_with_fingerprint_inputs", counted)
     return calls
 
 

@@ -13,15 +13,11 @@ from django.test.utils import CaptureQueriesContext
 
 from claims.audit import review_trail_verify
 from claims.badges import badge_expression, waiting_since_expression
+from claims.counts import claim_counts_recount, claim_counts_refresh
 from claims.models import Badge, Claim, ClaimCount
+from claims.reviews import review_record
 from claims.selectors import claim_list, concept_page_claims, review_queue
-from claims.services import (
-    claim_counts_recount,
-    claim_counts_refresh,
-    claim_create,
-    claim_update,
-    review_record,
-)
+from claims.services import claim_create, claim_update
 from concepts.models import Concept
 
 from .factories import (

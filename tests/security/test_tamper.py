@@ -19,13 +19,10 @@ from django.utils import timezone
 
 from claims import signing
 from claims.chain import canonical_json, review_hash_of
+from claims.counts import claim_badges_sync, claim_counts_refresh
 from claims.models import Claim, ClaimReview, ClaimVerification, ReviewerIdentity
-from claims.services import (
-    claim_badges_sync,
-    claim_counts_refresh,
-    claim_update,
-    claim_verification_record,
-)
+from claims.services import claim_update
+from claims.verify import claim_verification_record
 from learning_platform.roles import REVIEWERS
 from tests.claims.factories import linked_claim, record_review
 

@@ -3,7 +3,7 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from claims.services import checkpoint_issue
+from claims.review_log import checkpoint_issue
 from claims.signing import LogTampered
 
 
