@@ -5,9 +5,8 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from .chain import fingerprint_of_inputs, review_hash_of
-from .counts import claim_badges_sync
 from .models import Claim, ClaimReview, ClaimVerification, ReviewerIdentity
-from .review_log import review_log_append
+from .reviews import review_store
 from .verify import verification_sign
 
 
@@ -111,13 +110,5 @@ def review_restore(
         raise ValidationError(
             {"fingerprint_inputs": "do not hash to the fingerprint the review states"}
         )
-    review.full_clean()
-    review_log_append(review)
-    review.save()
-    Claim.objects.filter(pk=locked.pk).update(
-        latest_review=review,
-        latest_review_fingerprint=review.fingerprint,
-        latest_review_verdict=review.verdict,
-    )
-    claim_badges_sync(claim_ids=[locked.pk])
+    review_store(review, claim=locked)
     return review, True

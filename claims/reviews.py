@@ -166,6 +166,13 @@ def _review_append(
         **content,
     )
     review.hash = review_hash_of(review, claim_key=claim.key)
+    review_store(review, claim=claim)
+    return review
+
+
+def review_store(review: ClaimReview, *, claim: Claim) -> None:
+    """Validate a hashed review, give it the log's next place, save it and make it the claim's
+    latest: the one write every new or restored review goes through."""
     review.full_clean()
     review_log_append(review)
     review.save()
@@ -175,7 +182,6 @@ def _review_append(
         latest_review_verdict=review.verdict,
     )
     claim_badges_sync(claim_ids=[claim.pk])
-    return review
 
 
 def _locked_with_current_fingerprint(claim: Claim) -> tuple[Claim, str]:
