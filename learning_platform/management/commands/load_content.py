@@ -51,8 +51,9 @@ class Command(BaseCommand):
             ):
                 plan = content_load(root, report, resolve=resolve, progress=progress)
         except ContentError as exc:
+            reason = exc.reason.rstrip(".")
             raise CommandError(
-                f"Refused {exc.path}: field {exc.field}: {exc.reason}. Nothing was loaded."
+                f"Refused {exc.path}: field {exc.field}: {reason}. Nothing was loaded."
             ) from exc
         except ContentConflict as exc:
             lines = "\n".join(f"  conflict {conflict.describe()}" for conflict in exc.conflicts)
