@@ -1,10 +1,17 @@
 """The concept page's read shape: what concepts.selectors.concept_page() returns.
 
-Every key is always present. concepts.api.page.ConceptPageOutput documents the same shape for the
-schema, and each of its serializers names the TypedDict it describes.
+Every key is always present. The schema's serializers (concepts.api.page.ConceptPageOutput and
+those it nests) are derived from these TypedDicts by learning_platform.typed_serializers; the
+`Annotated[..., Field(...)]` metadata says what a type cannot (a URL, a help text, a field class).
+SourceSummary's and PageSource's serializers are hand-written: the schema orders their fields
+differently from these declarations (concepts.api.serializers.SourceOutput says why).
 """
 
-from typing import Any, TypedDict
+from typing import Annotated, Any, TypedDict
+
+from rest_framework import serializers
+
+from learning_platform.typed_serializers import Field
 
 
 class ConceptRef(TypedDict):
@@ -17,15 +24,29 @@ class ConceptRef(TypedDict):
     summary: str
     status: str
     difficulty: int
-    url: str
+    url: Annotated[
+        str, Field(serializers.URLField, help_text="The concept page's absolute address.")
+    ]
 
 
 class ConceptLinks(TypedDict):
-    learning_path: str
-    practice: str
-    research_drafts: str
-    claims: str
-    bibliography: str
+    learning_path: Annotated[str, Field(serializers.URLField)]
+    practice: Annotated[
+        str, Field(serializers.URLField, help_text="The learner's practice loop (signed in).")
+    ]
+    research_drafts: Annotated[
+        str,
+        Field(
+            serializers.URLField,
+            help_text="The learner's research-room drafts on this concept (signed in).",
+        ),
+    ]
+    claims: Annotated[
+        str, Field(serializers.URLField, help_text="The claim list, filtered to this concept.")
+    ]
+    bibliography: Annotated[
+        str, Field(serializers.URLField, help_text="The page's sources as CSL-JSON.")
+    ]
 
 
 class Readiness(TypedDict):
@@ -43,8 +64,12 @@ class SectionData(TypedDict):
     summary: str
     prompt: str
     section_prompt: str
-    body: str
-    body_source: str
+    body: Annotated[
+        str, Field(help_text="Markdown with the LaTeX verbatim, embedded objects expanded.")
+    ]
+    body_source: Annotated[
+        str, Field(help_text="The body as stored: objects referred to as {{kind:anchor}} lines.")
+    ]
     ready: bool
     version: str
 
@@ -58,7 +83,10 @@ class ObjectData(TypedDict):
     operational: bool
     body: str
     language: str
-    expected_output: str
+    expected_output: Annotated[
+        str,
+        Field(help_text="Code witnesses: exactly what the code prints (verification checks it)."),
+    ]
     demo_kind: str
     params: Any  # the object's JSON parameters, as stored
     version: str
@@ -99,18 +127,20 @@ class BridgeStop(TypedDict):
     note: str
 
 
+# The schema documents the stops and the lists of concepts below as untyped objects and arrays,
+# as it always has: Field(serializers.DictField) and Field(serializers.ListField) keep it so.
 class Bridge(TypedDict):
-    carry_in: BridgeStop | None
-    work_here: BridgeStop
-    carry_out: BridgeStop | None
+    carry_in: Annotated[BridgeStop | None, Field(serializers.DictField)]
+    work_here: Annotated[BridgeStop, Field(serializers.DictField)]
+    carry_out: Annotated[BridgeStop | None, Field(serializers.DictField)]
     test_the_link: str
 
 
 class LearningMap(TypedDict):
-    before: list[ConceptBefore]
+    before: Annotated[list[ConceptBefore], Field(serializers.ListField)]
     now: LearningMapNow
-    next: list[ConceptNext]
-    related: list[RelatedLink]
+    next: Annotated[list[ConceptNext], Field(serializers.ListField)]
+    related: Annotated[list[RelatedLink], Field(serializers.ListField)]
     counts: LearningMapCounts
     counts_label: str
     bridge: Bridge
@@ -173,9 +203,12 @@ class PracticeHintTeaser(TypedDict):
 
 
 class PracticeTexts(TypedDict):
-    hints: list[PracticeHintTeaser]
     heading: str
     prompt: str
+    hints: Annotated[
+        list[PracticeHintTeaser],
+        Field(help_text="Teasers only; the practice loop reveals each body."),
+    ]
 
 
 class StoryboardTexts(TypedDict):
@@ -196,11 +229,14 @@ class AfterFirstPassTexts(TypedDict):
 
 
 class LearnerTexts(TypedDict):
+    anchored_question: Annotated[
+        str,
+        Field(help_text="The research room's question; a draft saved without one takes it."),
+    ]
     practice: PracticeTexts
-    anchored_question: str
-    storyboard: StoryboardTexts
-    visual_inquiry: VisualInquiryTexts
-    after_first_pass: AfterFirstPassTexts
+    storyboard: Annotated[StoryboardTexts, Field(help_text="Mechanism Storyboard.")]
+    visual_inquiry: Annotated[VisualInquiryTexts, Field(help_text="Visual Inquiry.")]
+    after_first_pass: Annotated[AfterFirstPassTexts, Field(help_text="After The First Pass.")]
     research_instruction: str
 
 
@@ -224,4 +260,6 @@ class ConceptPage(ConceptRef):
     sources: list[PageSource]
     sources_summary: SourcesSummary
     demos: list[ConceptDemo]
-    learner: LearnerTexts
+    learner: Annotated[
+        LearnerTexts, Field(help_text="The texts around the page's panels, as written.")
+    ]

@@ -5,219 +5,100 @@ from drf_spectacular.utils import extend_schema_serializer
 from rest_framework import serializers
 
 from learning_platform.pages import page_section_outputs
+from learning_platform.typed_serializers import derived_from, describes
 
+from .. import shapes
 from ..models import Concept
 from ..selectors import concept_page
-from ..shapes import ConceptPage
-from .serializers import ConceptRefOutput, RenderedObjectOutput, RenderedSectionOutput, SourceOutput
+from .serializers import RenderedObjectOutput, RenderedSectionOutput, SourceOutput
 
 
-# Describes shapes.ConceptPage.
-@extend_schema_serializer(component_name="ConceptPage")
-class ConceptPageOutput(ConceptRefOutput):
-    # Describes shapes.Readiness.
-    @extend_schema_serializer(component_name="ConceptReadiness")
+@derived_from(shapes.ConceptPage, component_name="ConceptPage")
+class ConceptPageOutput(serializers.Serializer):
+    # Each serializer below is derived from the TypedDict in concepts.shapes it names; a nested
+    # shape's serializer comes before the one that uses it.
+    @derived_from(shapes.Readiness, component_name="ConceptReadiness")
     class Readiness(serializers.Serializer):
-        ready = serializers.IntegerField()
-        total = serializers.IntegerField()
-        label = serializers.CharField()  # type: ignore[assignment]  # DRF's metaclass pops declared fields: no Field.label clash
+        pass
 
-    # Describes shapes.SectionData, with `rendered` added by rendering.page_rendered.
-    @extend_schema_serializer(component_name="ConceptSection")
+    # With `rendered` added by rendering.page_rendered.
+    @derived_from(shapes.SectionData, component_name="ConceptSection")
     class SectionOutput(serializers.Serializer):
-        key = serializers.CharField()
-        kind = serializers.CharField()
-        order = serializers.IntegerField()
-        number = serializers.CharField()
-        title = serializers.CharField()
-        summary = serializers.CharField()
-        prompt = serializers.CharField()
-        section_prompt = serializers.CharField()
-        body = serializers.CharField(
-            help_text="Markdown with the LaTeX verbatim, embedded objects expanded."
-        )
-        body_source = serializers.CharField(
-            help_text="The body as stored: objects referred to as {{kind:anchor}} lines."
-        )
-        ready = serializers.BooleanField()
-        version = serializers.CharField()
         rendered = RenderedSectionOutput(required=False, help_text="With ?render=html only.")
 
-    # Describes shapes.ObjectData, with `rendered` added by rendering.page_rendered.
-    @extend_schema_serializer(component_name="ConceptObject")
+    # With `rendered` added by rendering.page_rendered.
+    @derived_from(shapes.ObjectData, component_name="ConceptObject")
     class ObjectOutput(serializers.Serializer):
-        key = serializers.CharField()
-        kind = serializers.CharField()
-        anchor = serializers.CharField()
-        title = serializers.CharField()
-        section = serializers.CharField(allow_null=True)
-        operational = serializers.BooleanField()
-        body = serializers.CharField()
-        language = serializers.CharField()
-        expected_output = serializers.CharField(
-            help_text="Code witnesses: exactly what the code prints (verification checks it)."
-        )
-        demo_kind = serializers.CharField()
-        params = serializers.JSONField()
-        version = serializers.CharField()
         rendered = RenderedObjectOutput(required=False, help_text="With ?render=html only.")
 
-    # Describes shapes.ConceptBefore.
-    @extend_schema_serializer(component_name="ConceptBefore")
-    class BeforeOutput(ConceptRefOutput):
-        carry_in = serializers.CharField()
+    @derived_from(shapes.ConceptBefore, component_name="ConceptBefore")
+    class BeforeOutput(serializers.Serializer):
+        pass
 
-    # Describes shapes.ConceptNext.
-    @extend_schema_serializer(component_name="ConceptNext")
-    class NextOutput(ConceptRefOutput):
-        carry_out = serializers.CharField()
+    @derived_from(shapes.ConceptNext, component_name="ConceptNext")
+    class NextOutput(serializers.Serializer):
+        pass
 
-    # Describes shapes.RelatedLink.
-    @extend_schema_serializer(component_name="ConceptRelatedLink")
+    @derived_from(shapes.RelatedLink, component_name="ConceptRelatedLink")
     class RelatedOutput(serializers.Serializer):
-        title = serializers.CharField()
-        url = serializers.CharField()
-        note = serializers.CharField()
-        target = ConceptRefOutput(allow_null=True)
+        pass
 
-    # Describes shapes.BridgeStop.
-    @extend_schema_serializer(component_name="ConceptBridgeStop")
+    @derived_from(shapes.BridgeStop, component_name="ConceptBridgeStop")
     class BridgeStop(serializers.Serializer):
-        key = serializers.CharField()
-        title = serializers.CharField()
-        note = serializers.CharField()
+        pass
 
-    # Describes shapes.LearningMap.
-    @extend_schema_serializer(component_name="ConceptLearningMap")
+    @derived_from(shapes.LearningMap, component_name="ConceptLearningMap")
     class LearningMap(serializers.Serializer):
-        # Describes shapes.LearningMapNow.
-        @extend_schema_serializer(component_name="ConceptLearningMapNow")
+        @derived_from(shapes.LearningMapNow, component_name="ConceptLearningMapNow")
         class Now(serializers.Serializer):
-            key = serializers.CharField()
-            title = serializers.CharField()
-            summary = serializers.CharField()
-            readiness = serializers.CharField()
-            test_the_link = serializers.CharField()
+            pass
 
-        # Describes shapes.LearningMapCounts.
-        @extend_schema_serializer(component_name="ConceptLearningMapCounts")
+        @derived_from(shapes.LearningMapCounts, component_name="ConceptLearningMapCounts")
         class Counts(serializers.Serializer):
-            prerequisites = serializers.IntegerField()
-            next_concepts = serializers.IntegerField()
-            related_links = serializers.IntegerField()
+            pass
 
-        # Describes shapes.Bridge.
-        @extend_schema_serializer(component_name="ConceptBridge")
+        @derived_from(shapes.Bridge, component_name="ConceptBridge")
         class Bridge(serializers.Serializer):
-            carry_in = serializers.DictField(allow_null=True)
-            work_here = serializers.DictField()
-            carry_out = serializers.DictField(allow_null=True)
-            test_the_link = serializers.CharField()
+            pass
 
-        before = serializers.ListField()
-        now = Now()
-        next = serializers.ListField()
-        related = serializers.ListField()
-        counts = Counts()
-        counts_label = serializers.CharField()
-        bridge = Bridge()
-
-    # Describes shapes.PageSource.
+    # Describes shapes.PageSource, by hand: it extends SourceOutput, which stays hand-written
+    # (see concepts.api.serializers).
+    @describes(shapes.PageSource)
     @extend_schema_serializer(component_name="ConceptPageSource")
     class PageSourceOutput(SourceOutput):
         grounds = serializers.CharField()
 
-    # Describes shapes.SourcesSummary.
-    @extend_schema_serializer(component_name="ConceptSourcesSummary")
+    @derived_from(shapes.SourcesSummary, component_name="ConceptSourcesSummary")
     class SourcesSummary(serializers.Serializer):
-        count = serializers.IntegerField()
-        label = serializers.CharField()  # type: ignore[assignment]  # DRF's metaclass pops declared fields: no Field.label clash
-        snapshot_state = serializers.CharField()
+        pass
 
-    # Describes shapes.ConceptDemo.
-    @extend_schema_serializer(component_name="ConceptDemo")
+    @derived_from(shapes.ConceptDemo, component_name="ConceptDemo")
     class DemoOutput(serializers.Serializer):
-        key = serializers.CharField()
-        anchor = serializers.CharField()
-        title = serializers.CharField()
-        demo_kind = serializers.CharField()
-        params = serializers.JSONField()
-        body = serializers.CharField()
-        runs_url = serializers.CharField()
+        pass
 
-    # Describes shapes.LearnerTexts.
-    @extend_schema_serializer(component_name="ConceptLearnerTexts")
+    @derived_from(shapes.LearnerTexts, component_name="ConceptLearnerTexts")
     class LearnerOutput(serializers.Serializer):
-        # Describes shapes.PracticeTexts.
-        @extend_schema_serializer(component_name="ConceptPractice")
+        @derived_from(shapes.PracticeTexts, component_name="ConceptPractice")
         class Practice(serializers.Serializer):
-            # Describes shapes.PracticeHintTeaser.
-            @extend_schema_serializer(component_name="ConceptPracticeHintTeaser")
+            @derived_from(shapes.PracticeHintTeaser, component_name="ConceptPracticeHintTeaser")
             class Hint(serializers.Serializer):
-                number = serializers.IntegerField()
-                teaser = serializers.CharField()
+                pass
 
-            heading = serializers.CharField()
-            prompt = serializers.CharField()
-            hints = Hint(many=True, help_text="Teasers only; the practice loop reveals each body.")
-
-        # Describes shapes.StoryboardTexts.
-        @extend_schema_serializer(component_name="ConceptStoryboard")
+        @derived_from(shapes.StoryboardTexts, component_name="ConceptStoryboard")
         class Storyboard(serializers.Serializer):
-            heading = serializers.CharField()
-            lens = serializers.CharField()
-            commit = serializers.CharField()
+            pass
 
-        # Describes shapes.VisualInquiryTexts.
-        @extend_schema_serializer(component_name="ConceptVisualInquiry")
+        @derived_from(shapes.VisualInquiryTexts, component_name="ConceptVisualInquiry")
         class VisualInquiry(serializers.Serializer):
-            heading = serializers.CharField()
-            question = serializers.CharField()
-            commit = serializers.CharField()
+            pass
 
-        # Describes shapes.AfterFirstPassTexts.
-        @extend_schema_serializer(component_name="ConceptAfterFirstPass")
+        @derived_from(shapes.AfterFirstPassTexts, component_name="ConceptAfterFirstPass")
         class AfterFirstPass(serializers.Serializer):
-            heading = serializers.CharField()
-            body = serializers.CharField()
+            pass
 
-        anchored_question = serializers.CharField(
-            help_text="The research room's question; a draft saved without one takes it."
-        )
-        practice = Practice()
-        storyboard = Storyboard(help_text="Mechanism Storyboard.")
-        visual_inquiry = VisualInquiry(help_text="Visual Inquiry.")
-        after_first_pass = AfterFirstPass(help_text="After The First Pass.")
-        research_instruction = serializers.CharField()
-
-    # Describes shapes.ConceptLinks.
-    @extend_schema_serializer(component_name="ConceptLinks")
+    @derived_from(shapes.ConceptLinks, component_name="ConceptLinks")
     class Links(serializers.Serializer):
-        learning_path = serializers.URLField()
-        practice = serializers.URLField(help_text="The learner's practice loop (signed in).")
-        research_drafts = serializers.URLField(
-            help_text="The learner's research-room drafts on this concept (signed in)."
-        )
-        claims = serializers.URLField(help_text="The claim list, filtered to this concept.")
-        bibliography = serializers.URLField(help_text="The page's sources as CSL-JSON.")
-
-    links = Links()
-    importance = serializers.CharField()
-    math_level = serializers.CharField()
-    read_minutes = serializers.IntegerField()
-    illustration_caption = serializers.CharField()
-    live_demo = serializers.BooleanField()
-    version = serializers.CharField()
-    updated_at = serializers.CharField(allow_null=True)
-    readiness = Readiness()
-    sections = SectionOutput(many=True)
-    objects = ObjectOutput(many=True)
-    learning_map = LearningMap()
-    related_links = RelatedOutput(many=True)
-    sources = PageSourceOutput(many=True)
-    sources_summary = SourcesSummary()
-    demos = DemoOutput(many=True)
-    learner = LearnerOutput(help_text="The texts around the page's panels, as written.")
+        pass
 
     def get_fields(self):
         """The declared fields, and one per section another app adds to the page."""
@@ -227,7 +108,7 @@ class ConceptPageOutput(ConceptRefOutput):
         return fields
 
 
-def concept_payload(*, concept: Concept, request) -> ConceptPage:
+def concept_payload(*, concept: Concept, request) -> shapes.ConceptPage:
     """The detail response: what the API serves and what the admin preview shows.
 
     `concept_page` builds JSON-ready values already, in the shape `shapes.ConceptPage`

@@ -3,34 +3,25 @@
 from drf_spectacular.utils import OpenApiParameter, extend_schema_serializer
 from rest_framework import serializers
 
+from learning_platform.typed_serializers import derived_from, describes
 
-# Describes shapes.ConceptRef.
-@extend_schema_serializer(component_name="ConceptRef")
+from ..shapes import ConceptRef, SnapshotState, SourceSummary
+
+
+@derived_from(ConceptRef, component_name="ConceptRef")
 class ConceptRefOutput(serializers.Serializer):
-    key = serializers.CharField()
-    path = serializers.CharField()
-    area = serializers.CharField()
-    area_title = serializers.CharField()
-    slug = serializers.CharField()
-    title = serializers.CharField()
-    summary = serializers.CharField()
-    status = serializers.CharField()
-    difficulty = serializers.IntegerField()
-    url = serializers.URLField(help_text="The concept page's absolute address.")
+    pass  # no docstring: the schema would take it as the component's description
 
 
-# Describes shapes.SnapshotState.
-@extend_schema_serializer(component_name="SnapshotState")
+@derived_from(SnapshotState, component_name="SnapshotState")
 class SnapshotOutput(serializers.Serializer):
-    state = serializers.CharField()
-    sha256 = serializers.CharField()
-    size_bytes = serializers.IntegerField()
-    media_type = serializers.CharField()
-    retrieved_on = serializers.CharField()
-    download_url = serializers.CharField()
+    pass
 
 
-# Describes shapes.SourceSummary.
+# Describes shapes.SourceSummary, by hand: its keys are declared bibliography first
+# (SourceSummary extends SourceBibliography), while the schema has always listed them in this
+# order, which a derived serializer cannot reproduce.
+@describes(SourceSummary)
 @extend_schema_serializer(component_name="SourceSummary")
 class SourceOutput(serializers.Serializer):
     key = serializers.CharField()
