@@ -145,8 +145,8 @@ def review_page_view(model_admin, request, object_id, *, can_review, form_base):
     if not can_review(request):
         raise PermissionDenied
     filters = QueueFilters.from_query(request.GET)
-    [claim] = claims_with_links([claim.pk])
-    review = claim.latest_review
+    [row] = claims_with_links([claim.pk])
+    claim, review = row.claim, row.latest_review
     form_class = review_form_class(form_base)
     if request.method == "POST":
         form = form_class(request.POST, claim=claim, request=request)
@@ -164,7 +164,7 @@ def review_page_view(model_admin, request, object_id, *, can_review, form_base):
                 return HttpResponseRedirect(_next_url(request, filters, after=claim))
     else:
         form = form_class(initial={"fingerprint": claim.fingerprint}, claim=claim, request=request)
-    changes = review_selectors.claim_changes_since_review(claim=claim, review=review)
+    changes = review_selectors.claim_changes_since_review(row=row)
     context = {
         **model_admin.admin_site.each_context(request),
         "opts": model_admin.opts,

@@ -57,7 +57,8 @@ class IsEditorOrReviewer(BasePermission):
 
 
 class ClaimPages(GenericAPIView):
-    """Page through claim ids first, then load only that page's claims with their links.
+    """Page through claim ids first, then load only that page's claims with their links (each
+    a ClaimRead, which the output serializers read).
 
     Sorting ids is cheap; sorting whole rows (texts, joined columns) of every matching claim
     before cutting a page is what made a deep page slow.
@@ -124,10 +125,10 @@ class ClaimDetailApi(APIView):
     )
     @versioned_read("claims", "concepts")
     def get(self, request, claim_id: int):
-        claim = selectors.claim_detail(user=request.user, claim_id=claim_id)
-        if claim is None:
+        row = selectors.claim_detail(user=request.user, claim_id=claim_id)
+        if row is None:
             raise NotFound("No claim has this id.")
-        return Response(ClaimDetailOutput(claim, context={"request": request}).data)
+        return Response(ClaimDetailOutput(row, context={"request": request}).data)
 
 
 class ClaimReviewsApi(ListAPIView):
@@ -292,14 +293,12 @@ class ClaimReviewJsonLdApi(APIView):
     )
     @versioned_read("claims", "concepts")
     def get(self, request, claim_id: int):
-        claim = selectors.claim_detail(user=request.user, claim_id=claim_id, reviews=False)
-        if claim is None:
+        row = selectors.claim_detail(user=request.user, claim_id=claim_id, reviews=False)
+        if row is None:
             raise NotFound("No claim has this id.")
-        if claim.latest_review is None:
+        if row.latest_review is None:
             raise NotFound("This claim has no review yet.")
-        return Response(
-            claim_review_jsonld(claim=claim, review=claim.latest_review, request=request)
-        )
+        return Response(claim_review_jsonld(row=row, review=row.latest_review, request=request))
 
 
 class ClaimVerifyApi(APIView):

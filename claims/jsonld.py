@@ -4,6 +4,7 @@ from rest_framework.reverse import reverse as drf_reverse
 
 from . import selectors
 from .models import Claim, ClaimReview
+from .shapes import ClaimRead
 
 RATING: dict[str, int] = {
     ClaimReview.Verdict.DISPUTED: 1,
@@ -41,12 +42,13 @@ def review_author(review: ClaimReview, request) -> dict:
     }
 
 
-def claim_review_jsonld(*, claim: Claim, review: ClaimReview, request) -> dict:
-    """schema.org ClaimReview for a review: ``claimReviewed`` is the claim's short statement
-    (under 75 characters), the whole claim is the itemReviewed's ``text``, and ``text`` states
-    the review's scope."""
+def claim_review_jsonld(*, row: ClaimRead, review: ClaimReview, request) -> dict:
+    """schema.org ClaimReview for a review of the claim claims_with_links read: ``claimReviewed``
+    is the claim's short statement (under 75 characters), the whole claim is the itemReviewed's
+    ``text``, and ``text`` states the review's scope (citing its sources by their titles)."""
+    claim = row.claim
     stale = selectors.review_is_stale(review=review, claim=claim)
-    sources = {link["key"]: link for link in claim.source_links}
+    sources = {link["key"]: link for link in row.source_links}
     rating_name = review.get_verdict_display()
     if stale:
         rating_name = f"Stale: {rating_name.lower()} for an earlier version of the claim"

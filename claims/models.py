@@ -130,7 +130,7 @@ class ClaimQuerySet(models.QuerySet["Claim"]):
 
 
 class SourceLink(TypedDict):
-    """A source of a claim as claims_with_links attaches it (``Claim.source_links``)."""
+    """A source of a claim as claims_with_links reads it (``ClaimRead.source_links``)."""
 
     key: str
     title: str
@@ -139,7 +139,7 @@ class SourceLink(TypedDict):
 
 
 class WitnessLink(TypedDict):
-    """A witness of a claim as claims_with_links attaches it (``Claim.witness_links``)."""
+    """A witness of a claim as claims_with_links reads it (``ClaimRead.witness_links``)."""
 
     key: str
     kind: str
@@ -212,12 +212,6 @@ class Claim(models.Model):
 
     objects = ClaimQuerySet.as_manager()
 
-    # Attached by claims.selectors.claims_with_links (diff_since only to stale claims, and
-    # review_history only when it reads the reviews), never stored.
-    source_links: list[SourceLink]
-    witness_links: list[WitnessLink]
-    review_history: list["ClaimReview"]
-    diff_since: str
     # Set by from_db and the post_save signal: the concept whose stored counts include the claim.
     _loaded_concept_id: int | None
 

@@ -20,6 +20,7 @@ from demos.models import DemoRun
 
 from .models import Badge, Claim, ClaimReview
 from .selectors import claim_stale_reasons, claims_visible, claims_with_links, review_queue
+from .shapes import ClaimRead
 
 QUEUE_REASONS = {
     "unreviewed": Badge.UNREVIEWED,
@@ -81,15 +82,17 @@ def review_queue_filtered(*, user, filters: QueueFilters, now=None) -> QuerySet[
 
 
 def review_queue_rows(claims) -> list[dict]:
-    """A page of the queue as rows: each claim with its badge and, when stale, which inputs
-    changed since its latest review. A fixed number of queries for any page size."""
+    """A page of the queue as rows: each claim with its badge, its latest review and, when
+    stale, which inputs changed since that review. A fixed number of queries for any page
+    size."""
     return [
         {
-            "claim": claim,
-            "badge": Badge(claim.badge).label,
-            "stale_reasons": claim_stale_reasons(claim=claim),
+            "claim": row.claim,
+            "badge": Badge(row.claim.badge).label,
+            "latest_review": row.latest_review,
+            "stale_reasons": claim_stale_reasons(row=row),
         }
-        for claim in claims_with_links(claims)
+        for row in claims_with_links(claims)
     ]
 
 
@@ -125,10 +128,11 @@ def _text_diff(old: str, new: str, *, old_label: str, new_label: str) -> str:
     )
 
 
-def claim_changes_since_review(*, claim: Claim, review: ClaimReview | None) -> list[InputChange]:
-    """Each input of the claim's fingerprint that changed since ``review``, with its diff:
-    the text's lines; a source's locator and its old and new snapshots; a witness's content,
-    diffed between the concept revision the review saw and the current one."""
+def claim_changes_since_review(*, row: ClaimRead) -> list[InputChange]:
+    """Each input of the claim's fingerprint that changed since its latest review, with its
+    diff: the text's lines; a source's locator and its old and new snapshots; a witness's
+    content, diffed between the concept revision the review saw and the current one."""
+    claim, review = row.claim, row.latest_review
     if review is None or review.fingerprint == claim.fingerprint:
         return []
     reviewed, current = review.fingerprint_inputs or {}, claim.fingerprint_inputs or {}
@@ -146,8 +150,8 @@ def claim_changes_since_review(*, claim: Claim, review: ClaimReview | None) -> l
         snapshot.sha256: snapshot
         for snapshot in SourceSnapshot.objects.filter(sha256__in=digests).select_related("source")
     }
-    witness_diffs = _witness_diffs(claim=claim, review=review)
-    for reason in claim_stale_reasons(claim=claim):
+    witness_diffs = _witness_diffs(row=row, review=review)
+    for reason in claim_stale_reasons(row=row):
         change = InputChange(
             input=reason["input"],
             key=reason["key"],
@@ -179,11 +183,12 @@ def claim_changes_since_review(*, claim: Claim, review: ClaimReview | None) -> l
     return changes
 
 
-def _witness_diffs(*, claim: Claim, review: ClaimReview) -> dict[str, str]:
+def _witness_diffs(*, row: ClaimRead, review: ClaimReview) -> dict[str, str]:
     """Each witness object's diff, keyed by object key, between the concept revision the
     review saw (when this database holds it) and the concept's current one."""
+    claim = row.claim
     concept = claim.concept
-    since = getattr(claim, "diff_since", "") or review.concept_revision
+    since = row.diff_since or review.concept_revision
     if not since or not concept.revision_hash or since == concept.revision_hash:
         return {}
     old = revision_get(concept=concept, revision_hash=since)

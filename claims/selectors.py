@@ -4,7 +4,8 @@ Each selector runs a fixed number of queries whatever the number of claims or re
 and the review-queue time are stored, indexed columns of the claim row (written by the
 services from its fingerprint and its denormalised latest review); the totals of lists and the
 concept page's summary are read from the stored counts (ClaimCount) instead of counting claims;
-claims_with_links reads a page's sources, witnesses and reviews in a query each.
+claims_with_links reads a page's sources, witnesses and reviews in a query each, and returns
+each claim as a ClaimRead (claims.shapes) that holds them.
 """
 
 from urllib.parse import urlencode
@@ -32,6 +33,7 @@ from .models import (
     SourceLink,
     WitnessLink,
 )
+from .shapes import ClaimRead
 
 V = ClaimReview.Verdict
 NEEDS_REVIEW_LINE = (
@@ -60,18 +62,18 @@ def claim_badge(*, claim: Claim) -> str:
     return badge_of(claim)
 
 
-def claim_stale_reasons(*, claim: Claim) -> list[dict]:
+def claim_stale_reasons(*, row: ClaimRead) -> list[dict]:
     """Why the claim's badge is stale: each input (text, source snapshot or locator, witness)
     that changed since its latest review, with the concept diff that shows it. Empty when the
     badge is not stale. Reads only what claims_with_links loaded."""
-    review = claim.latest_review
+    claim, review = row.claim, row.latest_review
     if review is None or review.fingerprint == claim.fingerprint:
         return []
     reasons = inputs_changed(review.fingerprint_inputs, claim.fingerprint_inputs)
     concept = claim.concept
     # The reviewed revision, or the oldest one this database holds when the review came from
     # content files written elsewhere (claims_with_links finds which).
-    since = getattr(claim, "diff_since", review.concept_revision)
+    since = review.concept_revision if row.diff_since is None else row.diff_since
     if since and concept.revision_hash:
         for reason in reasons:
             reason["diff_url"] = concept_diff_path(
@@ -112,13 +114,16 @@ def _counted(counts: QuerySet[ClaimCount]) -> int:
     return counts.aggregate(total=Sum("claims"))["total"] or 0
 
 
-def claims_with_links(claims: QuerySet[Claim] | list[int], *, reviews: bool = False) -> list[Claim]:
+def claims_with_links(
+    claims: QuerySet[Claim] | list[int], *, reviews: bool = False
+) -> list[ClaimRead]:
     """Claims with what the API and the page show, in four queries (five with ``reviews``).
 
     ``claims`` is a queryset (evaluated once, in its order) or a list of ids (kept in order).
-    Each claim gets ``source_links`` and ``witness_links`` (plain dicts: keys, titles, locators),
-    its latest review (with its reviewer) and, with ``reviews``, all of them newest first.
-    Links are read as values, not model instances: on a full page that is most of the cost.
+    Each claim comes as a ClaimRead with its ``source_links`` and ``witness_links`` (plain
+    dicts: keys, titles, locators), its latest review (with its reviewer) and verification and,
+    with ``reviews``, all its reviews newest first. Links are read as values, not model
+    instances: on a full page that is most of the cost.
     """
     if isinstance(claims, list):
         by_id = {
@@ -184,16 +189,18 @@ def claims_with_links(claims: QuerySet[Claim] | list[int], *, reviews: bool = Fa
     ]
     verifications = ClaimVerification.objects.in_bulk(verified_ids) if verified_ids else {}
     diff_since = _diff_since(loaded, latest)
-    for claim in loaded:
-        claim.latest_verification = verifications.get(claim.latest_verification_id)
-        claim.latest_review = latest.get(claim.latest_review_id)
-        if claim.pk in diff_since:
-            claim.diff_since = diff_since[claim.pk]
-        claim.source_links = sources[claim.pk]
-        claim.witness_links = witnesses[claim.pk]
-        if reviews:
-            claim.review_history = history[claim.pk]
-    return loaded
+    return [
+        ClaimRead(
+            claim=claim,
+            source_links=sources[claim.pk],
+            witness_links=witnesses[claim.pk],
+            latest_review=latest.get(claim.latest_review_id),
+            latest_verification=verifications.get(claim.latest_verification_id),
+            diff_since=diff_since.get(claim.pk),
+            review_history=history[claim.pk] if reviews else None,
+        )
+        for claim in loaded
+    ]
 
 
 def _diff_since(claims: list[Claim], reviews: dict[int, ClaimReview]) -> dict[int, str]:
@@ -270,7 +277,7 @@ def claim_list(
     return claims.with_count(lambda: _counted(counts))
 
 
-def claim_detail(*, user, claim_id: int, reviews: bool = True) -> Claim | None:
+def claim_detail(*, user, claim_id: int, reviews: bool = True) -> ClaimRead | None:
     """One claim with its links and, by default, every review (newest first)."""
     found = claims_with_links(claims_visible(user=user).filter(pk=claim_id), reviews=reviews)
     return found[0] if found else None
@@ -338,7 +345,7 @@ def reviews_by_reviewer(*, uid: str, user, limit: int = 200) -> list[ClaimReview
     )
 
 
-def claim_by_key(key: str) -> Claim | None:
+def claim_by_key(key: str) -> ClaimRead | None:
     """A publicly visible claim by its key, with its links (for the object resolver)."""
     found = claims_with_links(claims_visible(user=None).filter(key=key))
     return found[0] if found else None
@@ -346,9 +353,10 @@ def claim_by_key(key: str) -> Claim | None:
 
 def claim_resolve(key: str) -> ResolvedObject | None:
     """Resolve ``claim:<area>/<concept>#<anchor>``; its version is the claim's fingerprint."""
-    claim = claim_by_key(key)
-    if claim is None:
+    row = claim_by_key(key)
+    if row is None:
         return None
+    claim = row.claim
     title = claim.text if len(claim.text) <= 120 else claim.text[:119].rstrip() + "…"
     return ResolvedObject(
         key=claim.key,
@@ -359,8 +367,8 @@ def claim_resolve(key: str) -> ResolvedObject | None:
         version=claim.fingerprint,
         context={
             "text": claim.text,
-            "sources": [f"source:{key}" for key in _source_keys(claim)],
-            "witnesses": _witness_keys(claim),
+            "sources": [f"source:{key}" for key in _source_keys(row)],
+            "witnesses": _witness_keys(row),
             "badge": claim_badge(claim=claim),
         },
     )
@@ -373,22 +381,23 @@ def _plural(count: int, word: str) -> str:
     return f"{count} {word}{'' if count == 1 else 's'}"
 
 
-def _source_keys(claim: Claim) -> list[str]:
-    return [link["key"] for link in claim.source_links]
+def _source_keys(row: ClaimRead) -> list[str]:
+    return [link["key"] for link in row.source_links]
 
 
-def _witness_keys(claim: Claim) -> list[str]:
-    return [link["key"] for link in claim.witness_links]
+def _witness_keys(row: ClaimRead) -> list[str]:
+    return [link["key"] for link in row.witness_links]
 
 
 def _absolute(request, path: str) -> str:
     return request.build_absolute_uri(path) if request is not None else path
 
 
-def _page_item(claim: Claim, request=None) -> dict:
-    titles = {link["key"]: link["title"] for link in claim.source_links}
-    witnesses = _witness_keys(claim)
-    review = claim.latest_review
+def _page_item(row: ClaimRead, request=None) -> dict:
+    claim = row.claim
+    titles = {link["key"]: link["title"] for link in row.source_links}
+    witnesses = _witness_keys(row)
+    review = row.latest_review
     badge = claim_badge(claim=claim)
     item = {
         "id": claim.pk,
@@ -401,10 +410,10 @@ def _page_item(claim: Claim, request=None) -> dict:
         "support_note": claim.support_note,
         "badge": badge,
         "badge_label": Badge(badge).label,
-        "stale_reasons": claim_stale_reasons(claim=claim),
+        "stale_reasons": claim_stale_reasons(row=row),
         "sources": [
             {"key": link["key"], "title": link["title"], "locator": link["locator"]}
-            for link in claim.source_links
+            for link in row.source_links
         ],
         "sources_label": _plural(len(titles), "reference"),
         "witnesses": witnesses,
@@ -469,8 +478,8 @@ def concept_page_claims(*, concept: Concept, user, request=None) -> dict:
     shown = claims_with_links(
         claims.select_related("concept").order_by("order", "id")[:PAGE_CLAIMS_LIMIT]
     )
-    source_keys = list(dict.fromkeys(key for claim in shown for key in _source_keys(claim)))
-    witness_keys = list(dict.fromkeys(key for claim in shown for key in _witness_keys(claim)))
+    source_keys = list(dict.fromkeys(key for row in shown for key in _source_keys(row)))
+    witness_keys = list(dict.fromkeys(key for row in shown for key in _witness_keys(row)))
     summary.update(
         {
             "sources": source_keys,
@@ -484,7 +493,7 @@ def concept_page_claims(*, concept: Concept, user, request=None) -> dict:
             ),
         }
     )
-    return {"summary": summary, "items": [_page_item(claim, request) for claim in shown]}
+    return {"summary": summary, "items": [_page_item(row, request) for row in shown]}
 
 
 # Review chains --------------------------------------------------------------------------------

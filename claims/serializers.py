@@ -5,12 +5,15 @@ from typing import cast
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field, extend_schema_serializer
 from rest_framework import serializers
+from rest_framework.fields import SkipField
+from rest_framework.relations import PKOnlyObject
 from rest_framework.reverse import reverse
 
 from concepts.revisions import CHANGE_CHOICES
 
 from . import selectors, signing
 from .models import Badge, Claim, ClaimReview, ClaimVerification, WitnessLink
+from .shapes import ClaimRead
 
 
 class SourceLinkOutput(serializers.Serializer):
@@ -241,6 +244,8 @@ class ConceptPageClaimsOutput(serializers.Serializer):
     items = Item(many=True)
 
 
+# Serializes a ClaimRead from claims_with_links (a comment, not a docstring: the schema would
+# publish a docstring as the component's description).
 class ClaimOutput(serializers.ModelSerializer):
     url = serializers.SerializerMethodField()
     concept = serializers.CharField(source="concept.key")
@@ -282,51 +287,64 @@ class ClaimOutput(serializers.ModelSerializer):
             "claim_review_url",
         ]
 
+    def to_representation(self, instance: ClaimRead) -> dict:
+        """Serializer.to_representation, each field reading from the claim, except the method
+        fields (source "*"), which read the ClaimRead."""
+        data = {}
+        for field in self._readable_fields:
+            try:
+                attribute = field.get_attribute(instance if field.source == "*" else instance.claim)
+            except SkipField:
+                continue
+            value = attribute.pk if isinstance(attribute, PKOnlyObject) else attribute
+            data[field.field_name] = None if value is None else field.to_representation(attribute)
+        return data
+
     def _url(self, name: str, claim: Claim) -> str:
         """The route's path for the claim, absolute when the context has the request."""
         return reverse(name, kwargs={"claim_id": claim.pk}, request=self.context.get("request"))
 
-    def get_url(self, claim: Claim) -> str:
-        return self._url("claim-detail", claim)
+    def get_url(self, row: ClaimRead) -> str:
+        return self._url("claim-detail", row.claim)
 
-    def get_page_url(self, claim: Claim) -> str:
-        return self._url("claim-page", claim)
+    def get_page_url(self, row: ClaimRead) -> str:
+        return self._url("claim-page", row.claim)
 
-    def get_reviews_url(self, claim: Claim) -> str:
-        return self._url("claim-reviews", claim)
+    def get_reviews_url(self, row: ClaimRead) -> str:
+        return self._url("claim-reviews", row.claim)
 
     @extend_schema_field(serializers.CharField(allow_null=True))
-    def get_claim_review_url(self, claim: Claim) -> str | None:
+    def get_claim_review_url(self, row: ClaimRead) -> str | None:
         """A ClaimReview needs a review: an unreviewed claim links none."""
-        if claim.latest_review_id is None:
+        if row.claim.latest_review_id is None:
             return None
-        return self._url("claim-review-jsonld", claim)
+        return self._url("claim-review-jsonld", row.claim)
 
     @extend_schema_field(SourceLinkOutput(many=True))
-    def get_sources(self, claim: Claim) -> list[dict]:
+    def get_sources(self, row: ClaimRead) -> list[dict]:
         return [
             {"key": link["key"], "title": link["title"], "locator": link["locator"]}
-            for link in claim.source_links
+            for link in row.source_links
         ]
 
     @extend_schema_field(WitnessOutput(many=True))
-    def get_witnesses(self, claim: Claim) -> list[WitnessLink]:
-        return claim.witness_links
+    def get_witnesses(self, row: ClaimRead) -> list[WitnessLink]:
+        return row.witness_links
 
     @extend_schema_field(serializers.ChoiceField(choices=Badge.choices))
-    def get_badge(self, claim: Claim) -> str:
-        return selectors.claim_badge(claim=claim)
+    def get_badge(self, row: ClaimRead) -> str:
+        return selectors.claim_badge(claim=row.claim)
 
-    def get_badge_label(self, claim: Claim) -> str:
-        return Badge(selectors.claim_badge(claim=claim)).label
+    def get_badge_label(self, row: ClaimRead) -> str:
+        return Badge(selectors.claim_badge(claim=row.claim)).label
 
     @extend_schema_field(StaleReasonOutput(many=True))
-    def get_stale_reasons(self, claim: Claim) -> list[dict]:
-        return selectors.claim_stale_reasons(claim=claim)
+    def get_stale_reasons(self, row: ClaimRead) -> list[dict]:
+        return selectors.claim_stale_reasons(row=row)
 
     @staticmethod
-    def _latest(claim: Claim) -> dict | None:
-        review = claim.latest_review
+    def _latest(row: ClaimRead) -> dict | None:
+        review = row.latest_review
         if review is None:
             return None
         return {
@@ -335,20 +353,20 @@ class ClaimOutput(serializers.ModelSerializer):
             "reviewer_label": review.reviewer_label,
             "verdict": review.verdict,
             "reviewed_on": review.reviewed_on,
-            "stale": selectors.review_is_stale(review=review, claim=claim),
+            "stale": selectors.review_is_stale(review=review, claim=row.claim),
         }
 
     @extend_schema_field(VerificationOutput(allow_null=True))
-    def get_latest_verification(self, claim: Claim) -> dict | None:
-        verification = getattr(claim, "latest_verification", None)
+    def get_latest_verification(self, row: ClaimRead) -> dict | None:
+        verification = row.latest_verification
         if verification is None:
             return None
-        verification.claim = claim  # already loaded: no query for the staleness check
+        verification.claim = row.claim  # already loaded: no query for the staleness check
         return VerificationOutput(verification).data
 
     @extend_schema_field(LatestReviewOutput(allow_null=True))
-    def get_latest_review(self, claim: Claim) -> dict | None:
-        latest = self._latest(claim)
+    def get_latest_review(self, row: ClaimRead) -> dict | None:
+        latest = self._latest(row)
         return LatestReviewOutput(latest).data if latest else None
 
 
@@ -359,8 +377,8 @@ class ClaimDetailOutput(ClaimOutput):
         fields = [*ClaimOutput.Meta.fields, "reviews"]
 
     @extend_schema_field(ReviewOutput(many=True))
-    def get_reviews(self, claim: Claim) -> list:
-        reviews = ReviewOutput(claim.review_history, many=True, context={"claim": claim})
+    def get_reviews(self, row: ClaimRead) -> list:
+        reviews = ReviewOutput(row.review_history or [], many=True, context={"claim": row.claim})
         return cast(list, reviews.data)  # many=True makes a ListSerializer, whose data is a list
 
 

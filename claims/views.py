@@ -28,9 +28,10 @@ def _json_ld(data: dict) -> str:
 
 @require_safe
 def claim_page(request, claim_id: int):
-    claim = selectors.claim_detail(user=request.user, claim_id=claim_id)
-    if claim is None:
+    row = selectors.claim_detail(user=request.user, claim_id=claim_id)
+    if row is None:
         raise Http404("No claim has this id.")
+    claim = row.claim
     reviews = [
         {
             "review": review,
@@ -39,16 +40,17 @@ def claim_page(request, claim_id: int):
             if review.reviewer_uid
             else "",
         }
-        for review in claim.review_history
+        for review in row.review_history or []
     ]
     jsonld = (
-        claim_review_jsonld(claim=claim, review=claim.latest_review, request=request)
-        if claim.latest_review
+        claim_review_jsonld(row=row, review=row.latest_review, request=request)
+        if row.latest_review
         else None
     )
     api_url = request.build_absolute_uri(reverse("claim-detail", kwargs={"claim_id": claim.pk}))
     context = {
         "claim": claim,
+        "sources": row.source_links,
         "headline": selectors.claim_headline(claim.text),
         "badge_label": Badge(selectors.claim_badge(claim=claim)).label,
         "page_url": claim_page_url(claim, request),
