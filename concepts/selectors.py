@@ -22,6 +22,7 @@ from .models import (
     ConceptObject,
     PracticeHint,
     Prerequisite,
+    RelatedLink,
     Section,
     Source,
     SourceSnapshot,
@@ -38,12 +39,12 @@ from .shapes import (
     ObjectData,
     PageSource,
     Readiness,
-    RelatedLink,
     SectionData,
     SnapshotState,
     SourceBibliography,
     SourceSummary,
 )
+from .shapes import RelatedLink as RelatedLinkData
 
 SNAPSHOT_READY = "Local snapshot ready"
 SNAPSHOT_MISSING = "No local snapshot"
@@ -317,6 +318,19 @@ def sources_state_label(attached: int, without_snapshot: int) -> str:
     return f"{without_snapshot} of {attached} sources without a local snapshot"
 
 
+def related_link(link: RelatedLink, request) -> RelatedLinkData:
+    """A related link: its url is the related concept's page, or its web address when it
+    points outside the platform."""
+    target = concept_ref(link.target, request) if link.target else None
+    return {
+        "title": link.title or (link.target.title if link.target else link.url),
+        "url": target["url"] if target is not None else link.url,
+        "web_url": link.url,
+        "note": link.note,
+        "target": target,
+    }
+
+
 def concept_page(*, concept: Concept, user, request=None) -> ConceptPage:
     """The whole concept page as JSON-ready data, in a fixed number of queries. Neighbours
     and related concepts the user may not see are absent from its learning map."""
@@ -345,15 +359,7 @@ def concept_page(*, concept: Concept, user, request=None) -> ConceptPage:
     next_data: list[ConceptNext] = [
         {**concept_ref(edge.concept, request), "carry_out": edge.carry_out} for edge in after
     ]
-    related_data: list[RelatedLink] = [
-        {
-            "title": link.title or (link.target.title if link.target else link.url),
-            "url": link.url,
-            "note": link.note,
-            "target": concept_ref(link.target, request) if link.target else None,
-        }
-        for link in related
-    ]
+    related_data: list[RelatedLinkData] = [related_link(link, request) for link in related]
     sources: list[PageSource] = [
         {
             **source_data(link.source, snapshots.get(link.source_id), request),

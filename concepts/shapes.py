@@ -102,7 +102,17 @@ class ConceptNext(ConceptRef):
 
 class RelatedLink(TypedDict):
     title: str
-    url: str
+    url: Annotated[
+        str,
+        Field(
+            serializers.URLField,
+            help_text="The related concept's page, absolute; for a link outside the platform, "
+            "its web address.",
+        ),
+    ]
+    web_url: Annotated[
+        str, Field(help_text="The web address the link names, if any; empty otherwise.")
+    ]
     note: str
     target: ConceptRef | None
 

@@ -29,10 +29,11 @@ from .serializers import DraftDetailOutput, DraftOutput, draft_output, text_list
 
 def _detail(draft: ResearchDraft, request, **resolved) -> dict:
     """The draft with its anchor state; `resolved=` the anchor a write has just resolved."""
-    state = selectors.draft_anchor_state(draft=draft, user=request.user, **resolved)
-    for name, value in state.to_dict().items():
-        setattr(draft, name, value)
-    return DraftDetailOutput(draft, context={"request": request}).data
+    state = selectors.draft_anchor_state(draft=draft, user=request.user, **resolved).to_dict()
+    if state["anchor_diff_url"] is not None:
+        state["anchor_diff_url"] = request.build_absolute_uri(state["anchor_diff_url"])
+    output = draft_output(draft, request)
+    return {**output, **state, "handoff_url": output["url"] + "handoff/"}
 
 
 def _owned_draft(request, draft_id: str) -> ResearchDraft:

@@ -95,13 +95,11 @@ class DraftDetailOutput(DraftOutput):
     )
     anchor_resolves = serializers.BooleanField()
     anchor_current_version = serializers.CharField(allow_null=True)
-    anchor_diff_url = serializers.CharField(
-        allow_null=True, help_text="The anchored object's diff since the draft, if it changed."
+    anchor_diff_url = serializers.URLField(
+        allow_null=True,
+        help_text="The anchored object's diff since the draft, absolute, if it changed.",
     )
-    handoff_url = serializers.SerializerMethodField()
-
-    def get_handoff_url(self, draft: ResearchDraft) -> str:
-        return self.get_url(draft) + "handoff/"
+    handoff_url = serializers.URLField()
 
 
 def demo_run_url(request, run_id) -> str | None:

@@ -104,6 +104,8 @@ def test_a_draft_anchored_to_the_equation_says_its_revision_and_links_the_diff(
     _edit(equation, body=equation.body.replace(r"\sigma(\Delta_\phi)", r"\sigma(2\Delta_\phi)"))
     detail = learner_client.get(f"/api/v1/research-room/drafts/{created['id']}/").json()
     assert detail["anchor_changed"] is True
+    assert detail["anchor_diff_url"].startswith("http://testserver/api/v1/concepts/alignment/rlhf/")
+    assert detail["handoff_url"] == detail["url"] + "handoff/"
     diff = learner_client.get(detail["anchor_diff_url"]).json()
     assert [change["item"] for change in diff["changes"]] == ["equation:preference-witness"]
 

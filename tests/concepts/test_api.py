@@ -230,6 +230,22 @@ def test_detail_learning_map(loaded, editor_client):
     assert learning_map["related"][0]["target"]["key"] == "concept:statistics/bradley-terry-model"
 
 
+def test_a_related_link_opens_the_related_page_or_its_web_address(loaded, anon_client):
+    """A related concept's url is its page, absolute; a link outside the platform is its own."""
+    rlhf = Concept.objects.get(area="alignment", slug="rlhf")
+    RelatedLinkFactory(
+        concept=rlhf, target=None, title="A survey", url="https://example.org/survey", order=9
+    )
+    page = anon_client.get(RLHF_URL).json()
+    inside, outside = page["related_links"]
+    assert inside["url"] == "http://testserver/api/v1/concepts/statistics/bradley-terry-model/"
+    assert inside["url"] == inside["target"]["url"] and inside["web_url"] == ""
+    assert anon_client.get(inside["url"]).json()["title"] == "Bradley–Terry Model"
+    assert outside["url"] == outside["web_url"] == "https://example.org/survey"
+    assert outside["target"] is None
+    assert page["learning_map"]["related"] == page["related_links"]
+
+
 def test_detail_sources_with_grounds_and_snapshot_state(loaded, anon_client):
     """Both sources, their grounds sentences, and a ready local snapshot with hash and size."""
     page = anon_client.get(RLHF_URL).json()
