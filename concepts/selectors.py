@@ -3,6 +3,7 @@
 Each function runs a fixed number of queries whatever the page or the graph holds.
 """
 
+import re
 from collections.abc import Iterable, Mapping
 from typing import Any, cast
 from urllib.parse import urlencode
@@ -592,6 +593,31 @@ def source_is_preprint(source: Source) -> bool:
     return bool(source.arxiv_id) and (not source.venue or "arxiv" in source.venue.lower())
 
 
+# A journal venue as the registry writes it: "Biometrika 39(3/4), 324–345", "Machine Learning
+# 8(3–4), 229–256", "Philosophical Transactions … Series A 222, 309–368".
+_JOURNAL_VENUE = re.compile(
+    r"^(?P<container>.+?) (?P<volume>\d+)(?:\((?P<issue>[^()]+)\))?, "
+    r"(?P<page>\d+(?:\s*[–-]\s*\d+)?)$"
+)
+
+
+def journal_venue_csl(venue: str) -> dict[str, str]:
+    """A journal venue as CSL's separate fields (container-title, volume, issue, page), so a
+    style prints "Biometrika, 39(3/4), pp. 324–345"; a venue in another form stays whole as the
+    container-title."""
+    found = _JOURNAL_VENUE.match(venue)
+    if found is None:
+        return {"container-title": venue}
+    fields = {
+        "container-title": found["container"],
+        "volume": found["volume"],
+        "page": found["page"],
+    }
+    if found["issue"]:
+        fields["issue"] = found["issue"]
+    return fields
+
+
 def source_csl(source: Source) -> dict[str, Any]:
     """The source as a CSL-JSON item (the citation format of Zotero, Pandoc and citeproc).
 
@@ -627,6 +653,8 @@ def source_csl(source: Source) -> dict[str, Any]:
     if preprint:
         item["publisher"] = "arXiv"
         item["number"] = f"arXiv:{source.arxiv_id}"
+    elif source.venue and csl_type == "article-journal":
+        item.update(journal_venue_csl(source.venue))
     elif source.venue:
         item["container-title"] = source.venue
     if source.url:

@@ -5,20 +5,47 @@ import json
 from rest_framework.renderers import BaseRenderer, JSONRenderer
 
 CSL_MEDIA_TYPE = "application/vnd.citationstyles.csl+json"
-CSL_LIST_SCHEMA = {
-    "type": "array",
-    "description": "CSL-JSON items (https://citeproc-js.readthedocs.io/en/latest/csl-json/).",
-    "items": {
-        "type": "object",
-        "required": ["id", "type", "title"],
-        "properties": {
-            "id": {"type": "string"},
-            "type": {"type": "string"},
-            "title": {"type": "string"},
+_CSL_TEXT = {"type": "string"}
+CSL_ITEM_SCHEMA = {
+    "type": "object",
+    "description": "A CSL-JSON item (https://citeproc-js.readthedocs.io/en/latest/csl-json/).",
+    "required": ["id", "type", "title"],
+    "properties": {
+        "id": {"type": "string", "description": "The source's key."},
+        "type": {
+            "type": "string",
+            "description": "A CSL item type: article-journal, paper-conference, article (an "
+            "arXiv preprint), book, webpage, software, dataset or document.",
         },
-        "additionalProperties": True,
+        "title": _CSL_TEXT,
+        "author": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "properties": {"family": _CSL_TEXT, "given": _CSL_TEXT, "literal": _CSL_TEXT},
+            },
+        },
+        "issued": {
+            "type": "object",
+            "properties": {
+                "date-parts": {
+                    "type": "array",
+                    "items": {"type": "array", "items": {"type": "integer"}},
+                }
+            },
+        },
+        "container-title": {"type": "string", "description": "The journal or proceedings."},
+        "volume": _CSL_TEXT,
+        "issue": _CSL_TEXT,
+        "page": {"type": "string", "description": "A page range, e.g. 324–345."},
+        "publisher": {"type": "string", "description": "arXiv, for a preprint."},
+        "number": {"type": "string", "description": "A preprint's arXiv id, arXiv:<id>."},
+        "URL": {"type": "string", "format": "uri"},
+        "DOI": _CSL_TEXT,
     },
+    "additionalProperties": False,
 }
+CSL_LIST_SCHEMA = {"type": "array", "description": "CSL-JSON items.", "items": CSL_ITEM_SCHEMA}
 
 
 class CslRenderer(JSONRenderer):

@@ -35,7 +35,7 @@ from ..selectors import (
     source_snapshots,
 )
 from ..services import snapshot_extension
-from .renderers import CSL_MEDIA_TYPE, AnyMediaRenderer, CslRenderer
+from .renderers import CSL_ITEM_SCHEMA, CSL_MEDIA_TYPE, AnyMediaRenderer, CslRenderer
 from .serializers import ConceptRefOutput, SnapshotOutput, SourceOutput
 
 
@@ -72,7 +72,7 @@ class SourceDetailApi(APIView):
     class Output(SourceOutput):
         snapshots = SnapshotOutput(many=True)
         concepts = ConceptRefOutput(many=True)
-        csl_url = serializers.CharField()
+        csl_url = serializers.URLField()
 
     @extend_schema(
         parameters=[
@@ -85,7 +85,7 @@ class SourceDetailApi(APIView):
         ],
         responses={
             (200, "application/json"): Output,
-            (200, CSL_MEDIA_TYPE): OpenApiTypes.OBJECT,
+            (200, CSL_MEDIA_TYPE): CSL_ITEM_SCHEMA,
             404: OpenApiResponse(description="No such source"),
         },
         summary="A source: bibliographic record, snapshots and the concepts it grounds",
@@ -119,7 +119,7 @@ class SourceCslApi(APIView):
 
     @extend_schema(
         responses={
-            (200, CSL_MEDIA_TYPE): OpenApiTypes.OBJECT,
+            (200, CSL_MEDIA_TYPE): CSL_ITEM_SCHEMA,
             404: OpenApiResponse(description="No such source"),
         },
         summary="A source as a CSL-JSON citation item",

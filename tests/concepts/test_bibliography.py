@@ -74,6 +74,36 @@ def test_every_source_renders_with_every_field_in_citeproc(loaded, anon_client):
         assert (item.get("container-title") or item["publisher"]) in entry
 
 
+def test_journal_articles_cite_volume_issue_and_pages_never_as_preprints(loaded, anon_client):
+    """A journal venue is split into CSL's fields, so the style prints "Biometrika, 39(3/4),
+    pp. 324–345" instead of the whole venue followed by "[Preprint]"."""
+    item = anon_client.get("/api/v1/sources/bradley-terry-1952-paired-comparisons/csl/").json()
+    assert item["type"] == "article-journal"
+    assert (item["container-title"], item["volume"], item["issue"], item["page"]) == (
+        "Biometrika",
+        "39",
+        "3/4",
+        "324–345",
+    )
+    fisher = anon_client.get("/api/v1/sources/fisher-1922-mathematical-foundations/csl/").json()
+    assert fisher["container-title"].endswith("Series A") and "issue" not in fisher
+    assert (fisher["volume"], fisher["page"]) == ("222", "309–368")
+    items = anon_client.get("/api/v1/bibliography/").json()
+    journals = [item for item in items if item["type"] == "article-journal"]
+    assert len(journals) == 5
+    entries = render_with_citeproc(journals)
+    assert all("Preprint" not in entry for entry in entries)
+    assert any("Biometrika, 39(3/4), pp. 324–345." in entry for entry in entries)
+
+
+def test_a_venue_in_another_form_stays_whole(anon_client):
+    """A journal venue without a volume and pages is kept as its container-title."""
+    SourceFactory(key="odd-venue-2020", kind="article", venue="Journal of Examples, special issue")
+    item = anon_client.get("/api/v1/sources/odd-venue-2020/csl/").json()
+    assert item["container-title"] == "Journal of Examples, special issue"
+    assert "volume" not in item and "page" not in item
+
+
 def test_published_arxiv_papers_cite_their_venue_not_an_article_number(loaded, anon_client):
     """A NeurIPS paper on arXiv keeps its arXiv id in the DOI and URL, never in `number`, so
     no style prints "Article arXiv:…"."""
