@@ -35,6 +35,7 @@ RESOURCES = [
     ("objects/", "objects", "objects"),
     ("concepts/", "concepts", "concepts"),
     ("sources/", "sources", "sources"),
+    ("bibliography/", "sources", "sources_bibliography"),
     ("claims/{claim_id}/reviews/", "reviews", "reviews"),
     ("claims/", "claims", "claims"),
     ("demos/{kind}/runs/", "demo runs", "demo_runs"),

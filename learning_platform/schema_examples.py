@@ -1,12 +1,14 @@
 """An example for every success answer in the OpenAPI document, built from its own schema.
 
-Error answers carry a hand-made problem example (schema.py). A success answer's example is
-derived here from the schema it documents, after every other hook has run, so it always
-agrees with the schema (the contract tests validate each one against it): the values are the
-schema's own `example` or `default` where it names one, else the first enum member, a value
-within the stated bounds, or a value of the stated format; objects list every property.
-A component that contains itself is cut short at its second appearance with null, an empty
-list or an empty object, whichever its schema allows.
+Error answers carry a hand-made problem example (schema.py); the text answers that are not
+JSON (a rendered bibliography, a chart) take theirs from MEDIA_EXAMPLES below, and a snapshot's
+bytes, of any media type, have none. A JSON success answer's example is derived here from the
+schema it documents, after every other hook has run, so it always agrees with the schema (the
+contract tests validate each one against it): the values are the schema's own `example` or
+`default` where it names one, else the first enum member, a value within the stated bounds, or
+a value of the stated format; objects list every property. A component that contains itself is
+cut short at its second appearance with null, an empty list or an empty object, whichever its
+schema allows.
 """
 
 from __future__ import annotations
@@ -32,9 +34,29 @@ FORMAT_EXAMPLES = {
     "uuid": "3f6c1a9e-7b52-4c1d-9a8e-2d4b6f0c1e57",
 }
 
+# The text answers that are not JSON, by media type: what each looks like.
+MEDIA_EXAMPLES = {
+    "text/plain": (
+        "Bradley, R.A. and Terry, M.E. (1952) “Rank Analysis of Incomplete Block Designs: I. The "
+        "Method of Paired Comparisons”, Biometrika, 39(3/4), pp. 324–345. Available at: "
+        "https://doi.org/10.2307/2334029.\n"
+    ),
+    "text/html": (
+        '<ol class="bibliography"><li>Bradley, R.A. and Terry, M.E. (1952) “Rank Analysis of '
+        "Incomplete Block Designs: I. The Method of Paired Comparisons”, <i>Biometrika</i>, "
+        "39(3/4), pp. 324–345. Available at: https://doi.org/10.2307/2334029.</li></ol>"
+    ),
+    "image/svg+xml": (
+        '<?xml version="1.0" encoding="utf-8" standalone="no"?>\n'
+        '<svg xmlns="http://www.w3.org/2000/svg" version="1.1" width="460.8pt" height="345.6pt" '
+        'viewBox="0 0 460.8 345.6">…</svg>\n'
+    ),
+}
+
 
 def add_success_examples(result, generator, request, public):
-    """A drf-spectacular postprocessing hook: every 1xx-3xx JSON answer gets an example."""
+    """A drf-spectacular postprocessing hook: every 1xx-3xx JSON or text answer gets an
+    example."""
     components = result.get("components", {}).get("schemas", {})
     for item in result.get("paths", {}).values():
         for operation in item.values():
@@ -44,9 +66,12 @@ def add_success_examples(result, generator, request, public):
                 if int(code) >= 400:
                     continue
                 for media_type, content in response.get("content", {}).items():
-                    if "json" not in media_type or "schema" not in content:
-                        continue
                     if "example" in content or "examples" in content:
+                        continue
+                    if media_type in MEDIA_EXAMPLES:
+                        content["examples"] = {EXAMPLE_NAME: {"value": MEDIA_EXAMPLES[media_type]}}
+                        continue
+                    if "json" not in media_type or "schema" not in content:
                         continue
                     value = example_for(content["schema"], components)
                     content["examples"] = {EXAMPLE_NAME: {"value": value}}

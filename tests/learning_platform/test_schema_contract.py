@@ -189,6 +189,15 @@ def test_each_operation_has_one_resource_tag_and_a_resource_action_id(document):
         assert operation["operationId"].startswith(f"{resource}_"), operation["operationId"]
         ids.append(operation["operationId"])
     assert len(ids) == len(set(ids))
+    # Only the entry point sits outside a resource; the registry's bibliography is a source's.
+    assert [op["operationId"] for _, _, op in _operations(document) if op["tags"] == ["api"]] == [
+        "api_root_retrieve"
+    ]
+    bibliography = document["paths"]["/api/v1/bibliography/"]["get"]
+    assert (bibliography["tags"], bibliography["operationId"]) == (
+        ["sources"],
+        "sources_bibliography_list",
+    )
     assert {
         "concepts",
         "sources",
@@ -255,6 +264,21 @@ def test_every_json_answer_has_an_example_its_schema_holds(document):
                     assert errors == [], (method, path, status, errors[:3])
                 checked += 1
     assert checked > 100
+
+
+def test_every_text_answer_has_an_example_of_its_media_type(document):
+    """A rendered bibliography and a chart document what they look like too; only a snapshot's
+    bytes, whatever their media type, go without."""
+    text_answers = []
+    for path, _method, operation in _operations(document):
+        for response in operation["responses"].values():
+            for media_type, content in response.get("content", {}).items():
+                if "json" in media_type or path.endswith("/snapshots/{sha256}/"):
+                    continue
+                examples = [item["value"] for item in content.get("examples", {}).values()]
+                assert examples and all(isinstance(value, str) for value in examples), path
+                text_answers.append(media_type)
+    assert sorted(text_answers) == ["image/svg+xml", "text/html", "text/plain"]
 
 
 def test_reads_document_no_body_or_conflict_errors_they_cannot_answer(document):
