@@ -324,7 +324,7 @@ def related_link(link: RelatedLink, request) -> RelatedLinkData:
     points outside the platform."""
     target = concept_ref(link.target, request) if link.target else None
     return {
-        "title": link.title or (link.target.title if link.target else link.url),
+        "title": link.title or (target["title"] if target is not None else link.url),
         "url": target["url"] if target is not None else link.url,
         "web_url": link.url,
         "note": link.note,

@@ -18,6 +18,7 @@ from drf_spectacular.utils import (
 )
 from rest_framework import serializers, status
 from rest_framework.response import Response
+from rest_framework.reverse import reverse
 
 from learning_platform.pagination import Pagination
 
@@ -32,8 +33,8 @@ def _detail(draft: ResearchDraft, request, **resolved) -> dict:
     state = selectors.draft_anchor_state(draft=draft, user=request.user, **resolved).to_dict()
     if state["anchor_diff_url"] is not None:
         state["anchor_diff_url"] = request.build_absolute_uri(state["anchor_diff_url"])
-    output = draft_output(draft, request)
-    return {**output, **state, "handoff_url": output["url"] + "handoff/"}
+    handoff = reverse("research-draft-handoff", kwargs={"draft_id": draft.id}, request=request)
+    return {**draft_output(draft, request), **state, "handoff_url": handoff}
 
 
 def _owned_draft(request, draft_id: str) -> ResearchDraft:
